@@ -1,0 +1,1 @@
+//! Identity resolution and scoring.
