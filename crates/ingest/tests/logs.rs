@@ -145,7 +145,8 @@ fn broken_inputs_are_counted_with_reasons_and_nothing_else_is_lost() {
     write(d, "a-truncated.jsonl.gz", &full[..full.len() / 2]);
     // 2. a line that is not JSON between two good ones.
     write(d, "b-notjson.jsonl", format!("{}\n{{not json\n{}\n", good("n1"), good("n2")).as_bytes());
-    // 3. a record of the wrong type (eventTime a number) and one missing eventID.
+    // 3. a record of the wrong type (eventTime a number), and one missing eventID (kept, with an
+    //    id derived from its bytes so evidence can still point at it).
     let wrong = good("w1").replace("\"2026-01-01T00:00:00Z\"", "5");
     let no_id = good("x").replace(",\"eventID\":\"x\"", "");
     write(d, "c-wrongtype.jsonl", format!("{wrong}\n{no_id}\n{}\n", good("w2")).as_bytes());
@@ -169,7 +170,9 @@ fn broken_inputs_are_counted_with_reasons_and_nothing_else_is_lost() {
     let by = |r: RejectReason| rejected.iter().filter(|x| x.reason == r).count();
     assert_eq!(by(RejectReason::CorruptCompression), 1);
     assert_eq!(by(RejectReason::NotJson), 1);
-    assert_eq!(by(RejectReason::InvalidRecord), 3, "{rejected:#?}");
+    assert_eq!(by(RejectReason::InvalidRecord), 2, "{rejected:#?}");
+    assert_eq!(stats.derived_event_ids, 1);
+    assert!(events.iter().any(|e| e.id.starts_with("derived:")));
     assert_eq!(by(RejectReason::TooLarge), 1);
     assert_eq!(by(RejectReason::TooDeep), 1);
     assert_eq!(by(RejectReason::UnknownFormat), 2);

@@ -48,8 +48,8 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tripline_model::{
-    Identity, IdentityKind, PolicyDoc, PolicyKind, Privileges, Provenance, RejectReason,
-    Rejected, Statement, Timestamp,
+    Identity, IdentityKind, PolicyDoc, PolicyKind, Privileges, Provenance, RejectReason, Rejected,
+    Statement, Timestamp,
 };
 
 const EXPECTED: &str = "iam authorization details (get-account-authorization-details)";
@@ -111,7 +111,11 @@ pub fn parse_authz_with_cap(
         origin: origin.to_string(),
         message: e.to_string(),
     })?;
-    let mut reader = Reader { origin, rejected: Vec::new(), raw: Collected::default() };
+    let mut reader = Reader {
+        origin,
+        rejected: Vec::new(),
+        raw: Collected::default(),
+    };
     let pages = reader.read_pages(text)?;
     let mut inv = reader.resolve();
     inv.pages = pages;
@@ -363,10 +367,11 @@ impl Reader<'_> {
                 continue;
             }
             let page = match serde_json::from_str::<Page>(raw.get()) {
-                Ok(p) if p.users.is_some()
-                    || p.groups.is_some()
-                    || p.roles.is_some()
-                    || p.policies.is_some() =>
+                Ok(p)
+                    if p.users.is_some()
+                        || p.groups.is_some()
+                        || p.roles.is_some()
+                        || p.policies.is_some() =>
                 {
                     p
                 }
@@ -435,7 +440,12 @@ impl Reader<'_> {
             let place = Place { page, list, index };
             if !item.get().trim_start().starts_with('{') {
                 let detail = format!("{}: not an object", place.label());
-                self.reject(Some(index + 1), RejectReason::InvalidRecord, detail, item.get());
+                self.reject(
+                    Some(index + 1),
+                    RejectReason::InvalidRecord,
+                    detail,
+                    item.get(),
+                );
                 continue;
             }
             let parsed = serde_json::from_str::<T>(item.get())
@@ -445,7 +455,12 @@ impl Reader<'_> {
                 Ok(t) => out.push(t),
                 Err(e) => {
                     let detail = format!("{}: {e}", place.label());
-                    self.reject(Some(index + 1), RejectReason::InvalidRecord, detail, item.get());
+                    self.reject(
+                        Some(index + 1),
+                        RejectReason::InvalidRecord,
+                        detail,
+                        item.get(),
+                    );
                 }
             }
         }
@@ -546,11 +561,20 @@ impl Reader<'_> {
                 self.duplicate("GroupDetailList", &g.group_name);
                 continue;
             }
-            let owner = g.arn.clone().unwrap_or_else(|| format!("group/{}", g.group_name));
-            let mut resolved = ResolvedGroup { policies: Vec::new(), unresolved: Vec::new() };
+            let owner = g
+                .arn
+                .clone()
+                .unwrap_or_else(|| format!("group/{}", g.group_name));
+            let mut resolved = ResolvedGroup {
+                policies: Vec::new(),
+                unresolved: Vec::new(),
+            };
             for a in g.attached_managed_policies.unwrap_or_default() {
                 match inv.managed_policies.get(&a.policy_arn) {
-                    Some(doc) => resolved.policies.push(PolicyDoc { kind: PolicyKind::Group, ..doc.clone() }),
+                    Some(doc) => resolved.policies.push(PolicyDoc {
+                        kind: PolicyKind::Group,
+                        ..doc.clone()
+                    }),
                     None => resolved.unresolved.push(a.policy_arn),
                 }
             }
@@ -594,13 +618,28 @@ impl Reader<'_> {
     }
 
     /// An inline policy as a [`PolicyDoc`], or its source when the document is malformed.
-    fn inline(&mut self, owner_arn: &str, p: InlinePolicy, kind: PolicyKind) -> Result<PolicyDoc, String> {
+    fn inline(
+        &mut self,
+        owner_arn: &str,
+        p: InlinePolicy,
+        kind: PolicyKind,
+    ) -> Result<PolicyDoc, String> {
         let source = format!("inline:{owner_arn}/{}", p.policy_name);
         match parse_document(&p.policy_document) {
-            Ok(statements) => Ok(PolicyDoc { source, name: p.policy_name, kind, statements }),
+            Ok(statements) => Ok(PolicyDoc {
+                source,
+                name: p.policy_name,
+                kind,
+                statements,
+            }),
             Err(e) => {
                 let detail = format!("inline policy {source}: {e}; its permissions are unknown");
-                self.reject(None, RejectReason::InvalidRecord, detail, &p.policy_document.to_string());
+                self.reject(
+                    None,
+                    RejectReason::InvalidRecord,
+                    detail,
+                    &p.policy_document.to_string(),
+                );
                 Err(source)
             }
         }
@@ -631,9 +670,14 @@ impl Reader<'_> {
         if let Some(b_arn) = boundary.and_then(|b| b.permissions_boundary_arn) {
             match managed.get(&b_arn) {
                 Some(doc) => {
-                    privileges.permissions_boundary = Some(PolicyDoc { kind: PolicyKind::Boundary, ..doc.clone() });
+                    privileges.permissions_boundary = Some(PolicyDoc {
+                        kind: PolicyKind::Boundary,
+                        ..doc.clone()
+                    });
                 }
-                None => privileges.unresolved_policies.push(format!("boundary:{b_arn}")),
+                None => privileges
+                    .unresolved_policies
+                    .push(format!("boundary:{b_arn}")),
             }
         }
         privileges
@@ -656,7 +700,9 @@ impl Reader<'_> {
             match groups.get(&name) {
                 Some(g) => {
                     privileges.policies.extend(g.policies.iter().cloned());
-                    privileges.unresolved_policies.extend(g.unresolved.iter().cloned());
+                    privileges
+                        .unresolved_policies
+                        .extend(g.unresolved.iter().cloned());
                 }
                 None => privileges.unresolved_policies.push(format!("group:{name}")),
             }
@@ -669,7 +715,11 @@ impl Reader<'_> {
         identity
     }
 
-    fn role(&mut self, r: RoleDetail, managed: &BTreeMap<String, PolicyDoc>) -> (Identity, RoleInfo) {
+    fn role(
+        &mut self,
+        r: RoleDetail,
+        managed: &BTreeMap<String, PolicyDoc>,
+    ) -> (Identity, RoleInfo) {
         let mut privileges = self.common_privileges(
             &r.arn,
             r.attached_managed_policies,
@@ -689,17 +739,28 @@ impl Reader<'_> {
                     });
                 }
                 Err(e) => {
-                    let detail = format!("trust policy of {}: {e}; who may assume it is unknown", r.arn);
+                    let detail = format!(
+                        "trust policy of {}: {e}; who may assume it is unknown",
+                        r.arn
+                    );
                     self.reject(None, RejectReason::InvalidRecord, detail, &doc.to_string());
-                    privileges.unresolved_policies.push(format!("trust:{}", r.arn));
+                    privileges
+                        .unresolved_policies
+                        .push(format!("trust:{}", r.arn));
                 }
             },
         }
         dedup_in_order(&mut privileges.unresolved_policies);
         let kind = role_kind(r.path.as_deref(), privileges.trust.as_ref());
-        let last_used = r.role_last_used.unwrap_or(RoleLastUsed { last_used_date: None, region: None });
+        let last_used = r.role_last_used.unwrap_or(RoleLastUsed {
+            last_used_date: None,
+            region: None,
+        });
         let info = RoleInfo {
-            last_used: last_used.last_used_date.as_deref().and_then(Timestamp::parse),
+            last_used: last_used
+                .last_used_date
+                .as_deref()
+                .and_then(Timestamp::parse),
             last_used_region: last_used.region,
             instance_profiles: r
                 .instance_profile_list
@@ -717,7 +778,12 @@ impl Reader<'_> {
     }
 }
 
-fn finish(identity: &mut Identity, created: Option<&str>, tags: Option<Vec<Tag>>, privileges: Privileges) {
+fn finish(
+    identity: &mut Identity,
+    created: Option<&str>,
+    tags: Option<Vec<Tag>>,
+    privileges: Privileges,
+) {
     identity.account = account_of_arn(&identity.id);
     // An unreadable CreateDate leaves `created` unset; it is not a reason to lose the identity.
     identity.created = created.and_then(Timestamp::parse);
@@ -739,7 +805,9 @@ fn default_statements(p: &ManagedPolicy) -> Result<Vec<Statement>, String> {
         .find(|v| v.is_default_version == Some(true))
         .or_else(|| {
             let want = p.default_version_id.as_deref()?;
-            versions.iter().find(|v| v.version_id.as_deref() == Some(want))
+            versions
+                .iter()
+                .find(|v| v.version_id.as_deref() == Some(want))
         })
         .or(match versions {
             [only] => Some(only),
@@ -747,7 +815,10 @@ fn default_statements(p: &ManagedPolicy) -> Result<Vec<Statement>, String> {
         });
     match chosen {
         Some(v) => parse_document(&v.document).map_err(|e| {
-            format!("version {}: {e}", v.version_id.as_deref().unwrap_or("(no VersionId)"))
+            format!(
+                "version {}: {e}",
+                v.version_id.as_deref().unwrap_or("(no VersionId)")
+            )
         }),
         None => Err(format!(
             "no default version among {} version(s) in PolicyVersionList",
@@ -775,7 +846,9 @@ fn role_kind(path: Option<&str>, trust: Option<&PolicyDoc>) -> IdentityKind {
                         a.eq_ignore_ascii_case("sts:AssumeRoleWithSAML")
                             || a.eq_ignore_ascii_case("sts:TagSession")
                     })
-                    && s.actions.iter().any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithSAML"))
+                    && s.actions
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithSAML"))
             })
     });
     if saml_only {

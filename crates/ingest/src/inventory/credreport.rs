@@ -139,7 +139,10 @@ pub struct MergeSummary {
 }
 
 /// Reads a credential report with the default cap ([`MAX_INVENTORY_BYTES`]).
-pub fn parse_credential_report(bytes: &[u8], origin: &str) -> Result<CredentialReport, InventoryError> {
+pub fn parse_credential_report(
+    bytes: &[u8],
+    origin: &str,
+) -> Result<CredentialReport, InventoryError> {
     parse_credential_report_with_cap(bytes, origin, MAX_INVENTORY_BYTES)
 }
 
@@ -161,7 +164,8 @@ pub fn parse_credential_report_with_cap(
         return Err(InventoryError::UnknownFormat {
             origin: origin.to_string(),
             expected: "a credential report csv",
-            detail: "this is json: decode the base64 `Content` of get-credential-report first".into(),
+            detail: "this is json: decode the base64 `Content` of get-credential-report first"
+                .into(),
         });
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -252,7 +256,10 @@ fn csv_error(origin: &str, e: &csv::Error) -> InventoryError {
             origin: origin.to_string(),
             message: e.to_string(),
         },
-        _ => InventoryError::Csv { origin: origin.to_string(), message: e.to_string() },
+        _ => InventoryError::Csv {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        },
     }
 }
 
@@ -284,7 +291,10 @@ fn read_row(
         return Err(format!("{} fields, the header has {width}", record.len()));
     }
     let cell = |name: &str| -> Option<&str> {
-        columns.get(name).and_then(|i| record.get(i)).filter(|v| !v.is_empty())
+        columns
+            .get(name)
+            .and_then(|i| record.get(i))
+            .filter(|v| !v.is_empty())
     };
     let arn = record.get(arn_col).unwrap_or_default().to_string();
     if arn.is_empty() {
@@ -295,17 +305,28 @@ fn read_row(
     }
     let user = match cell("user") {
         Some(u) => u.to_string(),
-        None => arn.rsplit(['/', ':']).next().unwrap_or_default().to_string(),
+        None => arn
+            .rsplit(['/', ':'])
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     };
     let is_root = user == ROOT_USER || arn.ends_with(":root");
     let time = |name: &str| -> Result<Option<ReportTime>, String> {
-        cell(name).map(|v| parse_time(v).map_err(|e| format!("{name}: {e}"))).transpose()
+        cell(name)
+            .map(|v| parse_time(v).map_err(|e| format!("{name}: {e}")))
+            .transpose()
     };
     let flag = |name: &str| -> Result<Option<bool>, String> {
-        cell(name).map(|v| parse_bool(v).map_err(|e| format!("{name}: {e}"))).transpose().map(Option::flatten)
+        cell(name)
+            .map(|v| parse_bool(v).map_err(|e| format!("{name}: {e}")))
+            .transpose()
+            .map(Option::flatten)
     };
     let text = |name: &str| -> Option<String> {
-        cell(name).filter(|v| !is_placeholder(v)).map(str::to_string)
+        cell(name)
+            .filter(|v| !is_placeholder(v))
+            .map(str::to_string)
     };
     let key = |slot: u8| -> Result<AccessKeySlot, String> {
         let p = format!("access_key_{slot}_");
@@ -350,7 +371,9 @@ fn parse_time(v: &str) -> Result<ReportTime, String> {
         "N/A" => Ok(ReportTime::NotApplicable),
         "no_information" => Ok(ReportTime::NoInformation),
         "not_supported" => Ok(ReportTime::NotSupported),
-        _ => Timestamp::parse(v).map(ReportTime::At).ok_or_else(|| format!("{v:?} is not a time")),
+        _ => Timestamp::parse(v)
+            .map(ReportTime::At)
+            .ok_or_else(|| format!("{v:?} is not a time")),
     }
 }
 
@@ -380,8 +403,11 @@ fn parse_bool(v: &str) -> Result<Option<bool>, String> {
 ///   identity is not a service account; the root row → [`IdentityKind::Root`].
 pub fn merge_into(identities: &mut Vec<Identity>, rows: &[CredentialReportRow]) -> MergeSummary {
     let mut summary = MergeSummary::default();
-    let mut index: HashMap<String, usize> =
-        identities.iter().enumerate().map(|(i, id)| (id.id.clone(), i)).collect();
+    let mut index: HashMap<String, usize> = identities
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.id.clone(), i))
+        .collect();
     for row in rows {
         let pos = match index.get(&row.arn) {
             Some(&p) => {
@@ -389,8 +415,16 @@ pub fn merge_into(identities: &mut Vec<Identity>, rows: &[CredentialReportRow]) 
                 p
             }
             None => {
-                let kind = if row.is_root { IdentityKind::Root } else { IdentityKind::ServiceAccount };
-                let name = if row.is_root { "root".to_string() } else { row.user.clone() };
+                let kind = if row.is_root {
+                    IdentityKind::Root
+                } else {
+                    IdentityKind::ServiceAccount
+                };
+                let name = if row.is_root {
+                    "root".to_string()
+                } else {
+                    row.user.clone()
+                };
                 let mut identity = Identity::new(row.arn.clone(), name, kind);
                 identity.kind_from = Provenance::Inventory;
                 identity.account = account_of_arn(&row.arn);
@@ -401,7 +435,9 @@ pub fn merge_into(identities: &mut Vec<Identity>, rows: &[CredentialReportRow]) 
                 identities.len() - 1
             }
         };
-        let Some(identity) = identities.get_mut(pos) else { continue };
+        let Some(identity) = identities.get_mut(pos) else {
+            continue;
+        };
         if apply_row(identity, row) {
             summary.marked_human += 1;
         }
@@ -432,8 +468,14 @@ fn apply_row(identity: &mut Identity, row: &CredentialReportRow) -> bool {
     if row.password_enabled == Some(true) {
         let c = identity.credential_mut(&format!("{}#password", row.arn), CredentialKind::Password);
         c.active = Some(true);
-        c.last_rotated = row.password_last_changed.and_then(ReportTime::timestamp).or(c.last_rotated);
-        c.last_used = row.password_last_used.and_then(ReportTime::timestamp).or(c.last_used);
+        c.last_rotated = row
+            .password_last_changed
+            .and_then(ReportTime::timestamp)
+            .or(c.last_rotated);
+        c.last_used = row
+            .password_last_used
+            .and_then(ReportTime::timestamp)
+            .or(c.last_used);
     }
     for cert in &row.certs {
         if !cert.exists() {
@@ -442,7 +484,10 @@ fn apply_row(identity: &mut Identity, row: &CredentialReportRow) -> bool {
         let id = format!("{}#cert_{}", row.arn, cert.slot);
         let c = identity.credential_mut(&id, CredentialKind::Certificate);
         c.active = cert.active.or(c.active);
-        c.last_rotated = cert.last_rotated.and_then(ReportTime::timestamp).or(c.last_rotated);
+        c.last_rotated = cert
+            .last_rotated
+            .and_then(ReportTime::timestamp)
+            .or(c.last_rotated);
         c.created = c.last_rotated;
     }
     if row.is_root && identity.kind_from != Provenance::OwnersFile {

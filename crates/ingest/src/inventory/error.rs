@@ -6,7 +6,11 @@ use tripline_model::{RejectReason, Rejected};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InventoryError {
     #[error("{origin}: input is {len} bytes, over the cap of {cap} bytes")]
-    TooLarge { origin: String, len: usize, cap: usize },
+    TooLarge {
+        origin: String,
+        len: usize,
+        cap: usize,
+    },
 
     #[error("{origin}: not json: {message}")]
     NotJson { origin: String, message: String },
@@ -16,10 +20,18 @@ pub enum InventoryError {
 
     /// Readable, but not the expected format (e.g. JSON that is not authorization details).
     #[error("{origin}: not {expected}: {detail}")]
-    UnknownFormat { origin: String, expected: &'static str, detail: String },
+    UnknownFormat {
+        origin: String,
+        expected: &'static str,
+        detail: String,
+    },
 
     #[error("{origin}: credential report has no `{column}` column (header: {header})")]
-    MissingColumn { origin: String, column: &'static str, header: String },
+    MissingColumn {
+        origin: String,
+        column: &'static str,
+        header: String,
+    },
 
     #[error("{origin}: csv: {message}")]
     Csv { origin: String, message: String },
@@ -30,7 +42,12 @@ pub enum InventoryError {
 
     /// An owners entry parsed but does not validate (unknown class or kind, empty match…).
     #[error("{origin}: owners entry {entry} (match {pattern:?}): {message}")]
-    OwnersInvalid { origin: String, entry: usize, pattern: String, message: String },
+    OwnersInvalid {
+        origin: String,
+        entry: usize,
+        pattern: String,
+        message: String,
+    },
 }
 
 impl InventoryError {

@@ -44,7 +44,8 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 #[cfg(test)]
@@ -74,17 +75,41 @@ mod tests {
             ("ci-???", "ci-abc", true),
             ("ci-???", "ci-ab", false),
             ("Role", "role", false),
-            ("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false),
-            ("arn:aws:iam::*:role/ci-*", "arn:aws:iam::012345678901:role/ci-deploy", true),
-            ("arn:aws:iam::*:role/ci-*", "arn:aws:iam::012345678901:role/path/ci-deploy", false),
-            ("arn:aws:iam::*:role/*ci-*", "arn:aws:iam::012345678901:role/path/ci-deploy", true),
-            ("arn:aws:iam::*:role/ci-*", "arn:aws:iam::012345678901:user/ci-deploy", false),
+            (
+                "*a*a*a*a*b",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                false,
+            ),
+            (
+                "arn:aws:iam::*:role/ci-*",
+                "arn:aws:iam::012345678901:role/ci-deploy",
+                true,
+            ),
+            (
+                "arn:aws:iam::*:role/ci-*",
+                "arn:aws:iam::012345678901:role/path/ci-deploy",
+                false,
+            ),
+            (
+                "arn:aws:iam::*:role/*ci-*",
+                "arn:aws:iam::012345678901:role/path/ci-deploy",
+                true,
+            ),
+            (
+                "arn:aws:iam::*:role/ci-*",
+                "arn:aws:iam::012345678901:user/ci-deploy",
+                false,
+            ),
             // `*` and `?` in the text are ordinary characters.
             ("a?c", "a*c", true),
             ("abc", "a*c", false),
         ];
         for &(pattern, text, want) in cases {
-            assert_eq!(glob_match(pattern, text), want, "glob {pattern:?} on {text:?}");
+            assert_eq!(
+                glob_match(pattern, text),
+                want,
+                "glob {pattern:?} on {text:?}"
+            );
         }
     }
 

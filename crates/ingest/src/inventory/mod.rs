@@ -15,7 +15,7 @@ pub mod credreport;
 mod error;
 pub mod glob;
 pub mod owners;
-mod policy;
+pub mod policy;
 
 pub use error::InventoryError;
 
@@ -67,7 +67,9 @@ pub(crate) fn account_of_arn(arn: &str) -> Option<String> {
 
 /// Strips a UTF-8 byte order mark (Windows tools write one).
 pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes)
+    bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(bytes)
 }
 
 #[cfg(test)]
@@ -80,7 +82,10 @@ mod tests {
             account_of_arn("arn:aws:iam::012345678901:user/obama").as_deref(),
             Some("012345678901")
         );
-        assert_eq!(account_of_arn("arn:aws:iam::aws:policy/AdministratorAccess").as_deref(), Some("aws"));
+        assert_eq!(
+            account_of_arn("arn:aws:iam::aws:policy/AdministratorAccess").as_deref(),
+            Some("aws")
+        );
         assert_eq!(account_of_arn("arn:aws:s3:::bucket"), None);
         assert_eq!(account_of_arn("system:serviceaccount:ns:x"), None);
     }

@@ -27,7 +27,10 @@ pub fn parse_document(doc: &Value) -> Result<Vec<Statement>, String> {
             }
         }
         Value::Null => Err("policy document is null".into()),
-        other => Err(format!("policy document is a {}, not an object", type_name(other))),
+        other => Err(format!(
+            "policy document is a {}, not an object",
+            type_name(other)
+        )),
     }
 }
 
@@ -70,11 +73,19 @@ fn parse_object(map: &Map<String, Value>) -> Result<Vec<Statement>, String> {
             .iter()
             .enumerate()
             .map(|(i, st)| match st {
-                Value::Object(st) => parse_statement(st).map_err(|e| format!("Statement[{i}]: {e}")),
-                other => Err(format!("Statement[{i}] is a {}, not an object", type_name(other))),
+                Value::Object(st) => {
+                    parse_statement(st).map_err(|e| format!("Statement[{i}]: {e}"))
+                }
+                other => Err(format!(
+                    "Statement[{i}] is a {}, not an object",
+                    type_name(other)
+                )),
             })
             .collect(),
-        Some(other) => Err(format!("Statement is a {}, not an object or list", type_name(other))),
+        Some(other) => Err(format!(
+            "Statement is a {}, not an object or list",
+            type_name(other)
+        )),
         None => Err("policy document has no Statement".into()),
     }
 }
@@ -83,7 +94,11 @@ fn parse_statement(st: &Map<String, Value>) -> Result<Statement, String> {
     let allow = match st.get("Effect") {
         Some(Value::String(e)) if e == "Allow" => true,
         Some(Value::String(e)) if e == "Deny" => false,
-        Some(other) => return Err(format!("Effect must be \"Allow\" or \"Deny\", found {other}")),
+        Some(other) => {
+            return Err(format!(
+                "Effect must be \"Allow\" or \"Deny\", found {other}"
+            ))
+        }
         None => return Err("statement has no Effect".into()),
     };
     let sid = match st.get("Sid") {
@@ -137,27 +152,34 @@ fn strings(v: &Value) -> Result<Vec<String>, String> {
                 other => Err(format!("list item is a {}, not a string", type_name(other))),
             })
             .collect(),
-        other => Err(format!("a {}, not a string or list of strings", type_name(other))),
+        other => Err(format!(
+            "a {}, not a string or list of strings",
+            type_name(other)
+        )),
     }
 }
 
 /// `"*"` → `{"*": ["*"]}`; `{"AWS": "…" | […], "Service": …, "Federated": …}` → lists.
 fn parse_principals(v: &Value) -> Result<BTreeMap<String, Vec<String>>, String> {
     match v {
-        Value::String(s) if s == "*" => Ok(BTreeMap::from([("*".to_string(), vec!["*".to_string()])])),
+        Value::String(s) if s == "*" => {
+            Ok(BTreeMap::from([("*".to_string(), vec!["*".to_string()])]))
+        }
         Value::String(s) => Err(format!("a plain string other than \"*\": {s:?}")),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| strings(v).map(|vs| (k.clone(), vs)).map_err(|e| format!("{k}: {e}")))
+            .map(|(k, v)| {
+                strings(v)
+                    .map(|vs| (k.clone(), vs))
+                    .map_err(|e| format!("{k}: {e}"))
+            })
             .collect(),
         other => Err(format!("a {}, not \"*\" or an object", type_name(other))),
     }
 }
 
 /// `{operator: {key: value}}`, value string/bool/number/list → strings.
-fn parse_conditions(
-    v: &Value,
-) -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>, String> {
+fn parse_conditions(v: &Value) -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>, String> {
     let Value::Object(ops) = v else {
         return Err(format!("a {}, not an object", type_name(v)));
     };
@@ -182,7 +204,10 @@ fn condition_values(v: &Value) -> Result<Vec<String>, String> {
             Value::String(s) => Ok(s.clone()),
             Value::Bool(b) => Ok(b.to_string()),
             Value::Number(n) => Ok(n.to_string()),
-            other => Err(format!("a {}, not a string, boolean or number", type_name(other))),
+            other => Err(format!(
+                "a {}, not a string, boolean or number",
+                type_name(other)
+            )),
         }
     }
     match v {
@@ -233,9 +258,18 @@ mod tests {
         assert_eq!(s.not_actions, ["iam:*"]);
         assert!(s.actions.is_empty());
         assert_eq!(s.not_resources.len(), 2);
-        assert_eq!(s.conditions["Bool"]["aws:MultiFactorAuthPresent"], ["false"]);
-        assert_eq!(s.conditions["NumericLessThan"]["aws:MultiFactorAuthAge"], ["3600"]);
-        assert_eq!(s.conditions["StringEquals"]["aws:RequestedRegion"], ["us-east-1", "eu-west-1"]);
+        assert_eq!(
+            s.conditions["Bool"]["aws:MultiFactorAuthPresent"],
+            ["false"]
+        );
+        assert_eq!(
+            s.conditions["NumericLessThan"]["aws:MultiFactorAuthAge"],
+            ["3600"]
+        );
+        assert_eq!(
+            s.conditions["StringEquals"]["aws:RequestedRegion"],
+            ["us-east-1", "eu-west-1"]
+        );
         assert_eq!(s.conditions["Null"]["aws:TokenIssueTime"], ["true"]);
     }
 
@@ -248,7 +282,10 @@ mod tests {
         assert_eq!(st[0].actions, ["sts:AssumeRole"]);
         // A plain JSON string is read as is.
         let plain = r#"{"Statement":[{"Effect":"Allow","Action":"s3:Get+Object","Resource":"*"}]}"#;
-        assert_eq!(parse_document(&Value::String(plain.into())).unwrap()[0].actions, ["s3:Get+Object"]);
+        assert_eq!(
+            parse_document(&Value::String(plain.into())).unwrap()[0].actions,
+            ["s3:Get+Object"]
+        );
         assert_eq!(percent_decode("100%").unwrap(), "100%");
         assert_eq!(percent_decode("a%2").unwrap(), "a%2");
         assert_eq!(percent_decode("%C3%A9").unwrap(), "é");
@@ -263,7 +300,10 @@ mod tests {
         ]});
         let st = parse_document(&doc).unwrap();
         assert_eq!(st[0].principals["*"], ["*"]);
-        assert_eq!(st[1].principals[NOT_PRINCIPAL_KEY], ["AWS:arn:aws:iam::1:root"]);
+        assert_eq!(
+            st[1].principals[NOT_PRINCIPAL_KEY],
+            ["AWS:arn:aws:iam::1:root"]
+        );
     }
 
     #[test]
@@ -273,12 +313,30 @@ mod tests {
             (json!([1]), "list"),
             (json!({"Version": "2012-10-17"}), "no Statement"),
             (json!({"Statement": [{"Action": "*"}]}), "no Effect"),
-            (json!({"Statement": [{"Effect": "allow", "Action": "*"}]}), "Effect"),
-            (json!({"Statement": [{"Effect": "Allow", "Action": 5}]}), "Action"),
-            (json!({"Statement": [{"Effect": "Allow", "Action": ["a", 1]}]}), "Action"),
-            (json!({"Statement": [{"Effect": "Allow", "Principal": "me"}]}), "Principal"),
-            (json!({"Statement": [{"Effect": "Allow", "Condition": {"Bool": 1}}]}), "Condition"),
-            (json!({"Statement": [{"Effect": "Allow", "Condition": {"Bool": {"k": {}}}}]}), "Bool.k"),
+            (
+                json!({"Statement": [{"Effect": "allow", "Action": "*"}]}),
+                "Effect",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": 5}]}),
+                "Action",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": ["a", 1]}]}),
+                "Action",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Principal": "me"}]}),
+                "Principal",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Condition": {"Bool": 1}}]}),
+                "Condition",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Condition": {"Bool": {"k": {}}}}]}),
+                "Bool.k",
+            ),
             (json!({"Statement": "x"}), "Statement"),
             (Value::String("%7Bnot json".into()), "not json"),
         ];

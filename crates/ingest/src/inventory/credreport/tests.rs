@@ -18,27 +18,46 @@ fn fixture_rows_are_typed() {
     let report = parse_credential_report(FIXTURE.as_bytes(), "credential_report.csv").unwrap();
     assert!(report.rejected.is_empty(), "{:#?}", report.rejected);
     assert_eq!(report.rows.len(), 8);
-    assert_eq!(report.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(
+        report.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [2, 3, 4, 5, 6, 7, 8, 9]
+    );
 
     let root = row(&report, ROOT_USER);
     assert!(root.is_root);
     assert_eq!(root.password_enabled, None); // not_supported
     assert_eq!(root.password_last_changed, Some(ReportTime::NotSupported));
-    assert_eq!(root.password_last_used, Some(ReportTime::At(ts("2024-11-02T08:15:09Z"))));
+    assert_eq!(
+        root.password_last_used,
+        Some(ReportTime::At(ts("2024-11-02T08:15:09Z")))
+    );
     assert_eq!(root.mfa_active, Some(true));
 
     let legacy = row(&report, "legacy-backup");
-    assert_eq!(legacy.access_keys.iter().filter(|k| k.active == Some(true)).count(), 2);
+    assert_eq!(
+        legacy
+            .access_keys
+            .iter()
+            .filter(|k| k.active == Some(true))
+            .count(),
+        2
+    );
     let k2 = &legacy.access_keys[1];
     assert_eq!(k2.slot, 2);
     assert_eq!(k2.last_used, Some(ReportTime::NotApplicable)); // never used
     assert_eq!(k2.last_used_region, None);
-    assert_eq!(legacy.access_keys[0].last_used_service.as_deref(), Some("s3"));
+    assert_eq!(
+        legacy.access_keys[0].last_used_service.as_deref(),
+        Some("s3")
+    );
 
     let old = row(&report, "old-monitoring");
     assert_eq!(old.access_keys[0].active, Some(false));
     assert!(old.access_keys[0].exists());
-    assert_eq!(old.access_keys[0].last_used, Some(ReportTime::NoInformation));
+    assert_eq!(
+        old.access_keys[0].last_used,
+        Some(ReportTime::NoInformation)
+    );
     assert!(!old.access_keys[1].exists());
 
     assert!(row(&report, "alice").looks_human()); // console sign-in, no key
@@ -58,7 +77,14 @@ fn merge_creates_credentials_and_identities() {
     ci.in_inventory = true;
     let mut identities = vec![ci];
     let summary = merge_into(&mut identities, &report.rows);
-    assert_eq!(summary, MergeSummary { matched: 1, created: 7, marked_human: 2 });
+    assert_eq!(
+        summary,
+        MergeSummary {
+            matched: 1,
+            created: 7,
+            marked_human: 2
+        }
+    );
     assert_eq!(identities.len(), 8);
     let get = |arn: &str| identities.iter().find(|i| i.id == arn).unwrap();
 
@@ -76,15 +102,27 @@ fn merge_creates_credentials_and_identities() {
     assert_eq!(key.last_used_service.as_deref(), Some("cloudformation"));
 
     let root = get(&format!("{ACCOUNT}:root"));
-    assert_eq!((root.kind, root.name.as_str()), (IdentityKind::Root, "root"));
+    assert_eq!(
+        (root.kind, root.name.as_str()),
+        (IdentityKind::Root, "root")
+    );
     assert_eq!(root.account.as_deref(), Some("123456789012"));
     assert!(root.credentials.is_empty()); // password_enabled is not_supported
 
     let alice = get(&format!("{ACCOUNT}:user/people/alice"));
-    assert_eq!((alice.kind, alice.kind_from), (IdentityKind::Human, Provenance::Inventory));
+    assert_eq!(
+        (alice.kind, alice.kind_from),
+        (IdentityKind::Human, Provenance::Inventory)
+    );
     assert_eq!(alice.credentials.len(), 1);
     let pw = &alice.credentials[0];
-    assert_eq!((pw.id.as_str(), pw.kind), ("arn:aws:iam::123456789012:user/people/alice#password", CredentialKind::Password));
+    assert_eq!(
+        (pw.id.as_str(), pw.kind),
+        (
+            "arn:aws:iam::123456789012:user/people/alice#password",
+            CredentialKind::Password
+        )
+    );
     assert_eq!(pw.last_used, Some(ts("2025-01-10T16:42:11Z")));
     assert_eq!(pw.last_rotated, Some(ts("2024-12-01T09:00:00Z")));
 
@@ -107,14 +145,28 @@ fn merge_creates_credentials_and_identities() {
 
     let signer = get(&format!("{ACCOUNT}:user/saml-signer"));
     assert_eq!(signer.credentials[0].kind, CredentialKind::Certificate);
-    assert_eq!(signer.credentials[0].id, format!("{ACCOUNT}:user/saml-signer#cert_1"));
+    assert_eq!(
+        signer.credentials[0].id,
+        format!("{ACCOUNT}:user/saml-signer#cert_1")
+    );
 
     // Merging twice changes nothing; the owners file's kind is never overridden.
     let before = identities.clone();
     let again = merge_into(&mut identities, &report.rows);
-    assert_eq!(again, MergeSummary { matched: 8, created: 0, marked_human: 0 });
+    assert_eq!(
+        again,
+        MergeSummary {
+            matched: 8,
+            created: 0,
+            marked_human: 0
+        }
+    );
     assert_eq!(identities, before);
-    let mut owned = Identity::new(format!("{ACCOUNT}:user/people/bob"), "bob", IdentityKind::ServiceAccount);
+    let mut owned = Identity::new(
+        format!("{ACCOUNT}:user/people/bob"),
+        "bob",
+        IdentityKind::ServiceAccount,
+    );
     owned.kind_from = Provenance::OwnersFile;
     let mut v = vec![owned];
     merge_into(&mut v, &report.rows);
@@ -123,7 +175,8 @@ fn merge_creates_credentials_and_identities() {
 
 #[test]
 fn columns_by_name_in_any_order_with_optional_ones_missing() {
-    let csv = "\u{feff}arn,access_key_1_active,user,access_key_1_last_used_date,extra_future_column\n\
+    let csv =
+        "\u{feff}arn,access_key_1_active,user,access_key_1_last_used_date,extra_future_column\n\
                arn:aws:iam::1:user/a, true ,a,2024-01-01T00:00:00+00:00,x\n\
                arn:aws:iam::1:user/svc/b,false,,N/A,y\n";
     let report = parse_credential_report(csv.as_bytes(), "r.csv").unwrap();
@@ -131,7 +184,10 @@ fn columns_by_name_in_any_order_with_optional_ones_missing() {
     assert_eq!(report.rows.len(), 2);
     let a = &report.rows[0];
     assert_eq!(a.access_keys[0].active, Some(true));
-    assert_eq!(a.access_keys[0].last_used, Some(ReportTime::At(ts("2024-01-01T00:00:00Z"))));
+    assert_eq!(
+        a.access_keys[0].last_used,
+        Some(ReportTime::At(ts("2024-01-01T00:00:00Z")))
+    );
     assert_eq!(a.password_enabled, None);
     assert_eq!(a.access_keys[1].active, None);
     let b = &report.rows[1];
@@ -152,9 +208,23 @@ fn malformed_rows_are_rejected_with_their_line() {
     bytes.extend_from_slice(b"bin\xff,arn:aws:iam::1:user/bin,false,N/A\n"); // 9: not utf-8
     bytes.extend_from_slice(b"last,arn:aws:iam::1:user/last,true,2024-02-03T04:05:06Z\n"); // 10
     let report = parse_credential_report(&bytes, "bad.csv").unwrap();
-    assert_eq!(report.rows.iter().map(|r| r.user.as_str()).collect::<Vec<_>>(), ["good", "last"]);
-    let got: Vec<(Option<u64>, RejectReason)> =
-        report.rejected.iter().map(|r| (r.position, r.reason)).collect();
+    assert_eq!(
+        report
+            .rows
+            .iter()
+            .map(|r| r.user.as_str())
+            .collect::<Vec<_>>(),
+        ["good", "last"]
+    );
+    assert_eq!(
+        report.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [2, 10]
+    );
+    let got: Vec<(Option<u64>, RejectReason)> = report
+        .rejected
+        .iter()
+        .map(|r| (r.position, r.reason))
+        .collect();
     assert_eq!(
         got,
         [
@@ -167,7 +237,10 @@ fn malformed_rows_are_rejected_with_their_line() {
         ]
     );
     let details: Vec<&str> = report.rejected.iter().map(|r| r.detail.as_str()).collect();
-    assert!(details[0].contains("password_enabled: \"yes\" is not true or false"), "{details:?}");
+    assert!(
+        details[0].contains("password_enabled: \"yes\" is not true or false"),
+        "{details:?}"
+    );
     assert!(details[1].contains("access_key_1_last_rotated: \"last tuesday\" is not a time"));
     assert!(details[2].contains("2 fields, the header has 4"));
     assert!(details[3].contains("empty arn"));
@@ -177,8 +250,15 @@ fn malformed_rows_are_rejected_with_their_line() {
 #[test]
 fn whole_file_errors() {
     let err = parse_credential_report(b"user,password_enabled\na,true\n", "r.csv").unwrap_err();
-    assert!(matches!(err, InventoryError::MissingColumn { column: "arn", .. }), "{err}");
-    assert!(err.to_string().contains("no `arn` column (header: user,password_enabled)"), "{err}");
+    assert!(
+        matches!(err, InventoryError::MissingColumn { column: "arn", .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("no `arn` column (header: user,password_enabled)"),
+        "{err}"
+    );
 
     let err = parse_credential_report(br#"{"Content": "dXNlcixhcm4K"}"#, "r.json").unwrap_err();
     assert_eq!(err.reason(), RejectReason::UnknownFormat);
@@ -187,8 +267,12 @@ fn whole_file_errors() {
     let err = parse_credential_report_with_cap(FIXTURE.as_bytes(), "r.csv", 100).unwrap_err();
     assert_eq!(err.reason(), RejectReason::TooLarge);
 
-    assert_eq!(parse_credential_report(b"\xff\xfeu\0", "r.csv").unwrap_err().reason(), RejectReason::NotUtf8);
+    assert_eq!(
+        parse_credential_report(b"\xff\xfeu\0", "r.csv")
+            .unwrap_err()
+            .reason(),
+        RejectReason::NotUtf8
+    );
     let empty = parse_credential_report(b"user,arn\n", "r.csv").unwrap();
     assert!(empty.rows.is_empty() && empty.rejected.is_empty());
 }
-
