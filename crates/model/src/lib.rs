@@ -4,8 +4,10 @@
 //! Secret values never enter the model: credentials carry identifiers that are not secrets
 //! (AWS access key ids) or SHA-256 fingerprints of secrets.
 
+mod risk;
 mod time;
 
+pub use risk::{Assessment, Driver, Drivers, Level, Severity, Signal};
 pub use time::Timestamp;
 
 use serde::{Deserialize, Serialize};

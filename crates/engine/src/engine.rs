@@ -1,0 +1,799 @@
+//! The risk engine: events in (any order), identities and inventory merged, then one pass in
+//! event-time order that learns baselines and raises signals, then scoring.
+//!
+//! Events are kept as small interned records (about 60 bytes plus the event id) between reading
+//! and the time-ordered pass, so files in any order (an S3 tree walks region by region) are
+//! scored as if streamed in time order. A detection may only use what was known at its event's
+//! time: the pass never looks ahead.
+
+use crate::baseline::{Baseline, Recent, SmallSet, F_DENIED, F_NEW_ACTION, F_NEW_TRANSITION, F_READ};
+use crate::catalog::{self, SignalDef, Tactic};
+use crate::features::{self, NetClass};
+use crate::intern::{IdArena, Interner};
+use crate::inventory::IdentityStore;
+use crate::privilege;
+use crate::score;
+use std::collections::{BTreeMap, HashMap};
+use tripline_model::{
+    Assessment, CredentialKind, Event, Identity, IdentityClass, IdentityKind, Level, Outcome, Severity, Signal,
+    Timestamp,
+};
+
+/// Tunables. Every threshold the engine uses is here, with its default.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// An identity's baseline learns for this long (and `min_learning_events`) before novelty counts.
+    pub learning_days: f64,
+    pub min_learning_events: u32,
+    /// Behaviour signals older than this (before the scoring time) no longer count.
+    pub behaviour_window_days: f64,
+    pub key_max_age_days: i64,
+    pub unused_key_days: i64,
+    pub dormancy_days: i64,
+    /// Denied calls within `burst_window_secs` that make a burst.
+    pub denied_burst: usize,
+    /// Distinct read actions within `burst_window_secs` that make an enumeration burst.
+    pub enumeration_actions: usize,
+    pub burst_window_secs: u32,
+    /// Novel action transitions within the recent window that make an improbable sequence.
+    pub rare_transitions: usize,
+    /// How long after a new network/agent/region its later events still join the same signal.
+    pub follow_secs: i64,
+    /// Most event ids kept per signal in reports.
+    pub max_event_ids: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            learning_days: 3.0,
+            min_learning_events: 20,
+            behaviour_window_days: 14.0,
+            key_max_age_days: 90,
+            unused_key_days: 90,
+            dormancy_days: 30,
+            denied_burst: 5,
+            enumeration_actions: 10,
+            burst_window_secs: 600,
+            rare_transitions: 6,
+            follow_secs: 86_400,
+            max_event_ids: 50,
+        }
+    }
+}
+
+const FL_DENIED: u16 = 1;
+const FL_FAILURE: u16 = 2;
+const FL_READ: u16 = 4;
+const FL_CONSOLE: u16 = 8;
+const FL_DESKTOP: u16 = 16;
+const FL_IMDS: u16 = 32;
+const FL_LONG_KEY: u16 = 64;
+const FL_OTHER_TARGET: u16 = 128;
+const FL_SESSION: u16 = 256;
+
+/// One event, interned.
+#[derive(Debug, Clone, Copy)]
+struct Compact {
+    t: i64,
+    seq: u32,
+    ident: u32,
+    action: u32,
+    service: u32,
+    net_fine: u32,
+    net_coarse: u32,
+    agent: u32,
+    region: u32,
+    account: u32,
+    cred: u32,
+    flags: u16,
+    net_class: u8,
+}
+
+/// A detection as it happens: what a streaming consumer (backtest, server) sees.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    pub identity: u32,
+    pub time: Timestamp,
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Index of the event (see [`Engine::event_id`]).
+    pub event: u32,
+}
+
+#[derive(Debug, Default)]
+struct Acc {
+    def: Option<&'static SignalDef>,
+    severity: Option<Severity>,
+    base: String,
+    values: Vec<String>,
+    events: Vec<u32>,
+    occurrences: u64,
+    first: i64,
+    last: i64,
+}
+
+/// Per-identity state during the pass.
+#[derive(Debug, Default)]
+struct Run {
+    b: Baseline,
+    /// (feature kind, value, until, signal key) for follow-up events of a new feature.
+    fresh: Vec<(u8, u32, i64, (&'static str, u32))>,
+    new_actions_today: (i64, u32),
+    accs: BTreeMap<(&'static str, u32), Acc>,
+}
+
+#[derive(Debug, Default)]
+struct CredRun {
+    nets: SmallSet<8>,
+    agents: SmallSet<6>,
+    accounts: SmallSet<4>,
+    first_class: Option<u8>,
+    first_net: u32,
+    imds: bool,
+    flagged: u8,
+}
+
+/// Per-identity context for detection.
+#[derive(Debug, Clone)]
+struct Ctx {
+    kind: IdentityKind,
+    class: IdentityClass,
+    nhi_declared: bool,
+    intent_services: Vec<u32>,
+    privilege_known: bool,
+}
+
+/// What a scan concluded.
+#[derive(Debug)]
+pub struct Report {
+    pub identities: Vec<Identity>,
+    /// Same order as `identities`.
+    pub assessments: Vec<Assessment>,
+    pub events: u64,
+    pub unattributed_events: u64,
+    pub as_of: Option<Timestamp>,
+}
+
+/// The engine for one scan or replay.
+#[derive(Debug, Default)]
+pub struct Engine {
+    pub config: EngineConfig,
+    store: IdentityStore,
+    ident_index: HashMap<String, u32>,
+    ident_ids: Vec<String>,
+    strings: Interner,
+    ids: IdArena,
+    events: Vec<Compact>,
+    seq: u32,
+}
+
+fn class_byte(c: NetClass) -> u8 {
+    match c {
+        NetClass::Public => 0,
+        NetClass::Private => 1,
+        NetClass::AwsService => 2,
+        NetClass::Unknown => 3,
+    }
+}
+
+const KNOWN_SERVICES: &[&str] = &[
+    "s3", "dynamodb", "bedrock", "lambda", "sqs", "sns", "kms", "secretsmanager", "ec2", "iam", "sts", "logs",
+    "monitoring", "cloudwatch", "athena", "glue", "ecs", "ecr", "eks", "rds", "ssm", "cloudformation", "states",
+    "events", "kinesis", "firehose", "sagemaker", "es", "opensearch", "elasticloadbalancing", "autoscaling",
+    "route53", "apigateway", "execute-api", "codebuild", "codepipeline", "codedeploy", "comprehend", "textract",
+    "rekognition", "translate", "polly", "transcribe", "ses", "xray", "k8s",
+];
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Self {
+        Self { config, ..Self::default() }
+    }
+
+    /// Adds an identity read from inventory.
+    pub fn merge_inventory(&mut self, identity: Identity) {
+        self.store.merge(identity);
+    }
+
+    /// Applies `f` to every identity (owners file).
+    pub fn for_each_identity(&mut self, f: impl FnMut(&mut Identity)) {
+        self.store.for_each_mut(f);
+    }
+
+    pub fn event_id(&self, i: u32) -> &str {
+        self.ids.get(i)
+    }
+
+    pub fn identity_id(&self, i: u32) -> &str {
+        self.ident_ids.get(i as usize).map_or("", String::as_str)
+    }
+
+    pub fn events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Takes one event: attributes it and keeps a compact copy for the time-ordered pass.
+    pub fn ingest(&mut self, ev: &Event) {
+        let Some(id) = self.store.observe(ev) else { return };
+        let ident = match self.ident_index.get(id) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.ident_ids.len()).unwrap_or(u32::MAX);
+                self.ident_ids.push(id.to_string());
+                self.ident_index.insert(id.to_string(), i);
+                i
+            }
+        };
+        let net = features::network(ev.source_ip.as_deref());
+        let agent = features::agent(ev.user_agent.as_deref());
+        let mut flags = 0u16;
+        match ev.outcome {
+            Outcome::Denied => flags |= FL_DENIED,
+            Outcome::Failure => flags |= FL_FAILURE,
+            Outcome::Success => {}
+        }
+        if catalog::is_read_call(&ev.action) {
+            flags |= FL_READ;
+        }
+        if agent.console {
+            flags |= FL_CONSOLE;
+        }
+        if agent.desktop() {
+            flags |= FL_DESKTOP;
+        }
+        if ev.actor.ec2_role_delivery.is_some() {
+            flags |= FL_IMDS;
+        }
+        let key = ev.actor.access_key_id.as_deref();
+        if key.is_some_and(|k| k.starts_with("AKIA")) {
+            flags |= FL_LONG_KEY;
+        }
+        if key.is_some_and(|k| k.starts_with("ASIA")) {
+            flags |= FL_SESSION;
+        }
+        if let (Some(res), Some(me)) = (ev.resource.as_deref(), ev.actor.user_name.as_deref()) {
+            if let Some(target) = res.strip_prefix("user/") {
+                if target != me {
+                    flags |= FL_OTHER_TARGET;
+                }
+            }
+        }
+        let c = Compact {
+            t: ev.time.0,
+            seq: self.seq,
+            ident,
+            action: self.strings.id(&ev.action),
+            service: self.strings.id(&ev.service),
+            net_fine: self.strings.id(&net.fine),
+            net_coarse: self.strings.id(&net.coarse),
+            agent: self.strings.id(&agent.family),
+            region: self.strings.opt(ev.region.as_deref()),
+            account: self.strings.opt(ev.account.as_deref()),
+            cred: self.strings.opt(key),
+            flags,
+            net_class: class_byte(net.class),
+        };
+        self.seq = self.seq.wrapping_add(1);
+        self.ids.push(&ev.id);
+        self.events.push(c);
+    }
+
+    fn contexts(&mut self, identities: &[Identity]) -> Vec<Ctx> {
+        let mut out = Vec::with_capacity(self.ident_ids.len());
+        for id in &self.ident_ids {
+            let ident = identities.binary_search_by(|i| i.id.as_str().cmp(id)).ok().and_then(|i| identities.get(i));
+            let Some(ident) = ident else {
+                out.push(Ctx {
+                    kind: IdentityKind::ApiKey,
+                    class: IdentityClass::Unclassified,
+                    nhi_declared: false,
+                    intent_services: vec![],
+                    privilege_known: false,
+                });
+                continue;
+            };
+            let intent_services = ident
+                .intent
+                .as_deref()
+                .map(|text| {
+                    text.to_ascii_lowercase()
+                        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                        .filter(|w| KNOWN_SERVICES.contains(w))
+                        .map(|w| self.strings.id(if w == "cloudwatch" { "monitoring" } else { w }))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(Ctx {
+                kind: ident.kind,
+                class: ident.class,
+                nhi_declared: ident.kind.is_nhi()
+                    && matches!(ident.kind_from, tripline_model::Provenance::OwnersFile | tripline_model::Provenance::Inventory),
+                intent_services,
+                privilege_known: privilege::analyse(&ident.privileges).known,
+            });
+        }
+        out
+    }
+
+    /// Runs the time-ordered pass and scores every identity as of `as_of` (default: the last
+    /// event's time). `on_detection` sees each detection as it happens.
+    pub fn assess(mut self, as_of: Option<Timestamp>, mut on_detection: impl FnMut(&Detection)) -> Report {
+        let unattributed = self.store.unattributed_events;
+        let identities = std::mem::take(&mut self.store).finish();
+        let ctx = self.contexts(&identities);
+        self.events.sort_unstable_by_key(|e| (e.t, e.seq));
+        let as_of = as_of.or_else(|| self.events.last().map(|e| Timestamp(e.t)));
+        let mut runs: Vec<Run> = (0..self.ident_ids.len()).map(|_| Run::default()).collect();
+        let mut creds: HashMap<u32, CredRun> = HashMap::new();
+        let mut scale_markers: HashMap<u32, i64> = HashMap::new();
+        let events = std::mem::take(&mut self.events);
+        for (idx, e) in events.iter().enumerate() {
+            let idx = u32::try_from(idx).unwrap_or(u32::MAX);
+            let (Some(run), Some(cx)) = (runs.get_mut(e.ident as usize), ctx.get(e.ident as usize)) else { continue };
+            // Follow-ups: later events that share a feature flagged as new join its signal.
+            let follow: Vec<(&'static str, u32)> = run
+                .fresh
+                .iter()
+                .filter(|(k, v, until, _)| {
+                    e.t <= *until
+                        && match k {
+                            0 => *v == e.net_coarse,
+                            1 => *v == e.agent,
+                            _ => *v == e.region,
+                        }
+                })
+                .map(|f| f.3)
+                .collect();
+            for key in follow {
+                if let Some(acc) = run.accs.get_mut(&key) {
+                    if acc.events.len() < self.config.max_event_ids {
+                        acc.events.push(idx);
+                    }
+                    acc.occurrences += 1;
+                    acc.last = e.t;
+                    if let Some(def) = acc.def {
+                        on_detection(&Detection {
+                            identity: e.ident,
+                            time: Timestamp(e.t),
+                            code: def.code,
+                            severity: acc.severity.unwrap_or(def.severity),
+                            event: idx,
+                        });
+                    }
+                }
+            }
+
+            let mut emit = |run: &mut Run, def: &'static SignalDef, key: u32, sev: Severity, base: String, value: Option<String>| {
+                let acc = run.accs.entry((def.code, key)).or_default();
+                if acc.occurrences == 0 {
+                    acc.def = Some(def);
+                    acc.base = base;
+                    acc.first = e.t;
+                }
+                acc.severity = Some(acc.severity.map_or(sev, |s| s.max(sev)));
+                if let Some(v) = value {
+                    if acc.values.len() < 5 && !acc.values.contains(&v) {
+                        acc.values.push(v);
+                    }
+                }
+                if acc.events.len() < self.config.max_event_ids {
+                    acc.events.push(idx);
+                }
+                acc.occurrences += 1;
+                acc.last = e.t;
+                on_detection(&Detection { identity: e.ident, time: Timestamp(e.t), code: def.code, severity: sev, event: idx });
+            };
+            let s = &self.strings;
+            let cfg = &self.config;
+            let action = s.get(e.action);
+            if catalog::is_scale_marker(action) && e.flags & FL_DENIED == 0 {
+                scale_markers.insert(e.account, e.t);
+            }
+
+            let b = &mut run.b;
+            if b.events == 0 {
+                b.first = e.t;
+                b.hour = e.t.div_euclid(Timestamp::MS_PER_HOUR);
+            }
+            let mature = (e.t - b.first) as f64 >= cfg.learning_days * Timestamp::MS_PER_DAY as f64
+                && b.events >= cfg.min_learning_events;
+            let rel = u32::try_from((e.t - b.first) / 1000).unwrap_or(u32::MAX);
+            let days = (e.t - b.first) / Timestamp::MS_PER_DAY;
+
+            // Dormancy.
+            if b.events >= 10 && e.t - b.last >= cfg.dormancy_days * Timestamp::MS_PER_DAY {
+                let gap = (e.t - b.last) / Timestamp::MS_PER_DAY;
+                let base = format!("active again after {gap} days of silence");
+                emit(run, &catalog::BEH_DORMANT_REACTIVATED, 0, catalog::BEH_DORMANT_REACTIVATED.severity, base, None);
+            }
+            let b = &mut run.b;
+
+            // Volume: roll the hour, then test the running count against the baseline.
+            let hour = e.t.div_euclid(Timestamp::MS_PER_HOUR);
+            if hour != b.hour {
+                b.roll_hour(hour);
+            }
+            b.hour_count += 1;
+
+            // Novelty of network, client, region, account (learned silently while immature).
+            let mut novel_here = 0u16;
+            let new_coarse = b.nets_coarse.insert(e.net_coarse);
+            b.nets_fine.insert(e.net_fine);
+            let new_agent = e.agent != 0 && b.agents.insert(e.agent);
+            let new_region = e.region != 0 && b.regions.insert(e.region);
+            let new_service = b.services.insert(e.service);
+            b.accounts.insert(e.account);
+            let new_action = b.actions.insert(e.action);
+            let transition = features::hash2(b.prev_action, e.action);
+            let new_transition = b.prev_action != 0 && b.transitions.insert(transition);
+            b.prev_action = e.action;
+            let hist = format!("{days} days of history");
+            if mature && new_coarse && e.net_class != 2 {
+                novel_here += 1;
+                let base = format!("calls from a network not seen in {hist}");
+                let v = s.get(e.net_coarse).to_string();
+                emit(run, &catalog::BEH_NEW_NETWORK, 0, catalog::BEH_NEW_NETWORK.severity, base, Some(v));
+                run.fresh.push((0, e.net_coarse, e.t + cfg.follow_secs * 1000, (catalog::BEH_NEW_NETWORK.code, 0)));
+            }
+            if mature && new_agent {
+                novel_here += 1;
+                let sev = if e.flags & FL_DESKTOP != 0 { Severity::Medium } else { Severity::Low };
+                let base = format!("a client not seen in {hist}");
+                emit(run, &catalog::BEH_NEW_USER_AGENT, 0, sev, base, Some(s.get(e.agent).to_string()));
+                run.fresh.push((1, e.agent, e.t + cfg.follow_secs * 1000, (catalog::BEH_NEW_USER_AGENT.code, 0)));
+            }
+            if mature && new_region {
+                novel_here += 1;
+                let base = format!("calls in a region not used in {hist}");
+                emit(run, &catalog::BEH_NEW_REGION, 0, catalog::BEH_NEW_REGION.severity, base, Some(s.get(e.region).to_string()));
+                run.fresh.push((2, e.region, e.t + cfg.follow_secs * 1000, (catalog::BEH_NEW_REGION.code, 0)));
+            }
+            if run.fresh.len() > 8 {
+                run.fresh.retain(|f| f.2 >= e.t);
+                run.fresh.truncate(8);
+            }
+            let agent_kind = cx.kind == IdentityKind::AiAgent;
+            let outside_intent = agent_kind && !cx.intent_services.is_empty() && !cx.intent_services.contains(&e.service);
+            if outside_intent || (agent_kind && mature && new_service) {
+                novel_here += 1;
+                let base = if outside_intent {
+                    "agent called a service outside its declared intent".to_string()
+                } else {
+                    format!("agent called a service not used in {hist}")
+                };
+                emit(run, &catalog::BEH_AGENT_OUT_OF_INTENT, 0, catalog::BEH_AGENT_OUT_OF_INTENT.severity, base, Some(action.to_string()));
+            } else if mature && new_service {
+                novel_here += 1;
+                let base = format!("first use of a service in {hist}");
+                emit(run, &catalog::BEH_NEW_SERVICE, 0, catalog::BEH_NEW_SERVICE.severity, base, Some(s.get(e.service).to_string()));
+            }
+            if mature && new_action {
+                let day = e.t.div_euclid(Timestamp::MS_PER_DAY);
+                if run.new_actions_today.0 != day {
+                    run.new_actions_today = (day, 0);
+                }
+                run.new_actions_today.1 += 1;
+                let sev = if run.new_actions_today.1 >= 10 { Severity::Medium } else { Severity::Low };
+                let base = format!("actions never called in {hist}");
+                emit(run, &catalog::BEH_NEW_ACTIONS, 0, sev, base, Some(action.to_string()));
+            }
+            // Interactive (human) use of a declared non-human identity.
+            if cx.nhi_declared && e.flags & FL_CONSOLE != 0 {
+                let base = "a non-human identity used from the AWS console or a browser".to_string();
+                emit(run, &catalog::BEH_INTERACTIVE_USE, 0, catalog::BEH_INTERACTIVE_USE.severity, base, Some(action.to_string()));
+            }
+
+            let b = &mut run.b;
+            let mut rflags = 0u8;
+            if e.flags & FL_DENIED != 0 {
+                rflags |= F_DENIED;
+                b.denied += 1;
+            }
+            if e.flags & FL_READ != 0 {
+                rflags |= F_READ;
+            }
+            if mature && new_action {
+                rflags |= F_NEW_ACTION;
+            }
+            if mature && new_transition {
+                rflags |= F_NEW_TRANSITION;
+            }
+            b.push_recent(Recent { t: rel, action: e.action, service: e.service, flags: rflags });
+            b.hour_novel = b.hour_novel.saturating_add(novel_here);
+
+            // Denied burst: several distinct calls refused within minutes.
+            if rflags & F_DENIED != 0 {
+                let mut acts: Vec<u32> = b.recent_within(rel, cfg.burst_window_secs).filter(|r| r.flags & F_DENIED != 0).map(|r| r.action).collect();
+                let n = acts.len();
+                acts.sort_unstable();
+                acts.dedup();
+                if n >= cfg.denied_burst && acts.len() >= 3 {
+                    let chronic = b.events > 100 && f64::from(b.denied) / f64::from(b.events) > 0.3;
+                    let sev = if chronic { Severity::Low } else { Severity::High };
+                    let base = format!("{n} calls refused within {} minutes", cfg.burst_window_secs / 60);
+                    emit(run, &catalog::BEH_DENIED_BURST, 0, sev, base, Some(action.to_string()));
+                }
+            }
+            let b = &run.b;
+            // Enumeration: many distinct read calls across services in minutes.
+            if rflags & F_READ != 0 {
+                let window: Vec<&Recent> = b.recent_within(rel, cfg.burst_window_secs / 2).filter(|r| r.flags & F_READ != 0).collect();
+                let mut acts: Vec<u32> = window.iter().map(|r| r.action).collect();
+                acts.sort_unstable();
+                acts.dedup();
+                let mut svcs: Vec<u32> = window.iter().map(|r| r.service).collect();
+                svcs.sort_unstable();
+                svcs.dedup();
+                let novel = window.iter().filter(|r| r.flags & F_NEW_ACTION != 0).count();
+                if acts.len() >= cfg.enumeration_actions && svcs.len() >= 2 && (!mature || novel >= 3) {
+                    let base = format!("{} distinct list/describe/get calls across {} services within {} minutes", acts.len(), svcs.len(), cfg.burst_window_secs / 120);
+                    emit(run, &catalog::BEH_ENUMERATION, 0, catalog::BEH_ENUMERATION.severity, base, Some(s.get(e.service).to_string()));
+                }
+            }
+            let b = &run.b;
+            // Improbable sequence: many never-seen transitions between known actions in a row.
+            if mature && rflags & F_NEW_TRANSITION != 0 {
+                let novel = b.recent_within(rel, 3600).filter(|r| r.flags & F_NEW_TRANSITION != 0).count();
+                if novel >= cfg.rare_transitions {
+                    let base = format!("{novel} action transitions never seen in {hist}, within an hour");
+                    emit(run, &catalog::BEH_RARE_SEQUENCE, 0, catalog::BEH_RARE_SEQUENCE.severity, base, Some(action.to_string()));
+                }
+            }
+            let b = &run.b;
+            // Volume spike, unless a deployment or capacity change explains it.
+            if mature && b.active_hours >= 24 && b.hour_count as f32 >= b.spike_threshold() {
+                let marker = scale_markers.get(&e.account).is_some_and(|&t| e.t - t <= 2 * Timestamp::MS_PER_HOUR);
+                let same_as_usual = b.hour_novel == 0;
+                let mean = b.hour_mean;
+                let count = b.hour_count;
+                if marker && same_as_usual || same_as_usual && matches!(cx.class, IdentityClass::CiCd | IdentityClass::Workload | IdentityClass::BatchJob) {
+                    let base = format!("volume {count}/h vs usual {mean:.0}/h, explained: {}", if marker { "deployment or capacity change just before, same networks, clients and actions" } else { "same networks, clients and actions as usual (scale-up)" });
+                    emit(run, &catalog::CTX_SCALE_UP, 0, Severity::Info, base, None);
+                } else {
+                    let base = format!("volume {count}/h vs usual {mean:.0}/h, with new networks, clients or actions and no deployment to explain it");
+                    emit(run, &catalog::BEH_VOLUME_SPIKE, 0, catalog::BEH_VOLUME_SPIKE.severity, base, None);
+                }
+            }
+
+            // Sensitive actions (before a baseline, or new for this identity).
+            if let Some(&(name, tactic, sev, what)) = catalog::sensitive(action) {
+                let routine = mature && !new_action;
+                let denied = e.flags & FL_DENIED != 0;
+                if !routine {
+                    let escalation = catalog::is_escalation_call(name)
+                        && (e.flags & FL_OTHER_TARGET != 0 || !name.starts_with("iam:CreateAccessKey"));
+                    let verb = if denied { "attempted (refused)" } else { "called" };
+                    if escalation {
+                        let base = format!("privilege-escalation activity ({})", tactic.as_str());
+                        let v = format!("{verb} {name}: {what}");
+                        emit(run, &catalog::BEH_ESCALATION_ACTIVITY, 0, sev, base, Some(v));
+                    } else {
+                        let base = format!("{verb} {name}: {what} ({})", tactic.as_str());
+                        let key = e.action;
+                        let sev = if denied { lower(sev) } else { sev };
+                        emit(run, &catalog::BEH_SENSITIVE_ACTION, key, sev, base, None);
+                    }
+                    if !denied && !cx.privilege_known && !matches!(tactic, Tactic::Discovery) {
+                        let psev = if name.starts_with("iam:") || tactic == Tactic::DefenseEvasion { Severity::High } else { Severity::Medium };
+                        let base = "rights demonstrated by successful calls".to_string();
+                        emit(run, &catalog::PRIV_DEMONSTRATED, 0, psev, base, Some(name.to_string()));
+                    }
+                }
+            }
+
+            // Credential provenance and sharing.
+            if e.cred != 0 {
+                let cr = creds.entry(e.cred).or_default();
+                let first = cr.first_class.is_none();
+                if first {
+                    cr.first_class = Some(e.net_class);
+                    cr.first_net = e.net_coarse;
+                    cr.imds = e.flags & FL_IMDS != 0;
+                }
+                cr.nets.insert(e.net_coarse);
+                cr.agents.insert(e.agent);
+                cr.accounts.insert(e.account);
+                let key_text = s.get(e.cred).to_string();
+                if cr.imds && cr.flagged & 1 == 0 {
+                    let desktop = e.flags & FL_DESKTOP != 0;
+                    let moved = !first && e.net_coarse != cr.first_net && e.net_class == 0 && cr.first_class != Some(0);
+                    if desktop || moved {
+                        cr.flagged |= 1;
+                        let why = if desktop {
+                            format!("by a desktop client ({})", s.get(e.agent))
+                        } else {
+                            format!("from public network {} after {}", s.get(e.net_coarse), s.get(cr.first_net))
+                        };
+                        let base = "instance credentials delivered by the EC2 metadata service were used outside the instance".to_string();
+                        emit(run, &catalog::EXP_CREDENTIAL_OFF_WORKLOAD, e.cred, Severity::Critical, base, Some(format!("{key_text} {why}")));
+                        run.fresh.push((0, e.net_coarse, e.t + cfg.follow_secs * 1000, (catalog::EXP_CREDENTIAL_OFF_WORKLOAD.code, e.cred)));
+                    }
+                } else if cr.imds && cr.flagged & 1 != 0 {
+                    // Everything later on a stolen session is part of the same finding.
+                    emit(run, &catalog::EXP_CREDENTIAL_OFF_WORKLOAD, e.cred, Severity::Critical, String::new(), None);
+                }
+                if e.flags & FL_LONG_KEY != 0 {
+                    let shared_env = cr.accounts.len() >= 2 && cr.flagged & 2 == 0;
+                    let shared_consumers = cr.nets.len() >= 4 && cr.agents.len() >= 3 && cr.flagged & 4 == 0;
+                    if shared_env || shared_consumers {
+                        cr.flagged |= if shared_env { 2 } else { 4 };
+                        let sev = if cx.class == IdentityClass::SharedIntegration && !shared_env { Severity::Low } else { catalog::EXP_SHARED_CREDENTIAL.severity };
+                        let what = if shared_env {
+                            format!("{key_text} used against {} accounts (environments)", cr.accounts.len())
+                        } else {
+                            format!("{key_text} used from {} networks by {} different clients", cr.nets.len(), cr.agents.len())
+                        };
+                        emit(run, &catalog::EXP_SHARED_CREDENTIAL, e.cred, sev, "one credential used by several consumers".to_string(), Some(what));
+                    }
+                }
+            }
+            let b = &mut run.b;
+            b.events += 1;
+            b.last = e.t;
+        }
+
+        let assessments = identities
+            .iter()
+            .map(|ident| {
+                let run = self.ident_index.get(&ident.id).and_then(|&i| runs.get_mut(i as usize));
+                let cx = self.ident_index.get(&ident.id).and_then(|&i| ctx.get(i as usize));
+                self.finish_identity(ident, run, cx, as_of)
+            })
+            .collect();
+        Report { identities, assessments, events: events.len() as u64, unattributed_events: unattributed, as_of }
+    }
+
+    fn finish_identity(&self, ident: &Identity, run: Option<&mut Run>, _cx: Option<&Ctx>, as_of: Option<Timestamp>) -> Assessment {
+        let cfg = &self.config;
+        let mut signals: Vec<Signal> = Vec::new();
+        let mut add = |def: &SignalDef, sev: Severity, summary: String, event_ids: Vec<String>, occ: u64, first: Option<Timestamp>, last: Option<Timestamp>| {
+            signals.push(Signal {
+                code: def.code.to_string(),
+                driver: def.driver,
+                severity: sev,
+                summary,
+                event_ids,
+                occurrences: occ,
+                first_seen: first,
+                last_seen: last,
+                frameworks: def.frameworks.iter().map(|s| (*s).to_string()).collect(),
+                points: 0.0,
+            });
+        };
+
+        // Standing privilege.
+        let pf = privilege::analyse(&ident.privileges);
+        if pf.admin {
+            add(&catalog::PRIV_ADMIN, Severity::High, format!("administrator-equivalent rights via {}", pf.admin_sources.join(", ")), vec![], 1, None, None);
+        }
+        for path in &pf.escalation_paths {
+            add(&catalog::PRIV_ESCALATION_PATH, Severity::High, format!("can escalate privileges ({}): {}", path.name, path.summary), vec![], 1, None, None);
+        }
+        let wild: Vec<&String> = pf.wildcard_services.iter().filter(|s| s.as_str() != "*").collect();
+        if !wild.is_empty() && !pf.admin {
+            let list: Vec<String> = wild.iter().take(6).map(|s| format!("{s}:*")).collect();
+            add(&catalog::PRIV_WILDCARD_SERVICE, Severity::Medium, format!("service-wide wildcard grants: {}", list.join(", ")), vec![], 1, None, None);
+        }
+        for t in &pf.broad_trust {
+            add(&catalog::PRIV_BROAD_TRUST, Severity::High, format!("broad trust policy: {t}"), vec![], 1, None, None);
+        }
+        let used: Vec<&str> = run.as_ref().map(|r| r.b.services.iter().map(|i| self.strings.get(i)).collect()).unwrap_or_default();
+        if pf.known && !pf.granted_services.is_empty() && ident.events >= 50 {
+            if let (Some(first), Some(last)) = (ident.first_seen, ident.last_seen) {
+                if last.0 - first.0 >= 7 * Timestamp::MS_PER_DAY {
+                    let unused: Vec<&String> = pf
+                        .granted_services
+                        .iter()
+                        .filter(|g| g.as_str() != "*" && !used.iter().any(|u| u.eq_ignore_ascii_case(g)))
+                        .collect();
+                    if unused.len() >= 3 {
+                        let list: Vec<&str> = unused.iter().take(8).map(|s| s.as_str()).collect();
+                        add(
+                            &catalog::PRIV_UNUSED_GRANTS,
+                            Severity::Low,
+                            format!("{} granted services never used in {} days of logs: {}", unused.len(), first.days_until(last), list.join(", ")),
+                            vec![],
+                            1,
+                            None,
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+
+        // Standing exposure from inventory credentials.
+        if let Some(now) = as_of {
+            let keys: Vec<&tripline_model::Credential> =
+                ident.credentials.iter().filter(|c| c.kind == CredentialKind::AccessKey && c.active == Some(true)).collect();
+            for k in &keys {
+                let since = k.last_rotated.or(k.created);
+                if let Some(since) = since {
+                    let age = since.days_until(now);
+                    if age > cfg.key_max_age_days {
+                        let never = ident.created.is_some_and(|c| (since.0 - c.0).abs() <= Timestamp::MS_PER_DAY);
+                        let (def, text) = if never {
+                            (&catalog::EXP_NEVER_ROTATED, format!("{} never rotated since the identity was created {age} days ago", k.id))
+                        } else {
+                            (&catalog::EXP_KEY_AGE, format!("{} last rotated {age} days ago (limit {})", k.id, cfg.key_max_age_days))
+                        };
+                        add(def, def.severity, text, vec![], 1, None, None);
+                    }
+                }
+                let last_use = k.last_used.max(ident.last_seen);
+                let unused = last_use.is_none_or(|u| u.days_until(now) > cfg.unused_key_days);
+                if unused && since.is_some_and(|s| s.days_until(now) > cfg.unused_key_days) {
+                    let text = match last_use {
+                        Some(u) => format!("{} active but unused for {} days", k.id, u.days_until(now)),
+                        None => format!("{} active but never used", k.id),
+                    };
+                    add(&catalog::EXP_UNUSED_ACTIVE_KEY, catalog::EXP_UNUSED_ACTIVE_KEY.severity, text, vec![], 1, None, None);
+                }
+            }
+            if keys.len() >= 2 {
+                add(&catalog::EXP_TWO_ACTIVE_KEYS, Severity::Low, format!("{} active access keys", keys.len()), vec![], 1, None, None);
+            }
+        }
+        let long_key_in_use = ident.credentials.iter().any(|c| c.kind == CredentialKind::AccessKey && c.events > 0);
+        if long_key_in_use && ident.kind.is_nhi() && matches!(ident.class, IdentityClass::CiCd | IdentityClass::Workload | IdentityClass::BatchJob | IdentityClass::Agent) {
+            add(
+                &catalog::EXP_LONG_LIVED_KEY,
+                Severity::Low,
+                format!("a {} identity authenticates with a long-lived access key where short-lived role or OIDC credentials would do", ident.class.as_str()),
+                vec![],
+                1,
+                None,
+                None,
+            );
+        }
+
+        // Behaviour and event-driven exposure, within the window.
+        if let Some(run) = run {
+            let window_start = as_of.map(|t| t.0 - (cfg.behaviour_window_days * Timestamp::MS_PER_DAY as f64) as i64);
+            for ((_, _), acc) in std::mem::take(&mut run.accs) {
+                let Some(def) = acc.def else { continue };
+                if def.driver == tripline_model::Driver::Behaviour && window_start.is_some_and(|w| acc.last < w) {
+                    continue;
+                }
+                let summary = if acc.values.is_empty() {
+                    acc.base.clone()
+                } else {
+                    format!("{}: {}{}", acc.base, acc.values.join("; "), if acc.occurrences as usize > acc.values.len() && acc.values.len() >= 5 { "; …" } else { "" })
+                };
+                let ids = acc.events.iter().map(|&i| self.ids.get(i).to_string()).collect();
+                add(def, acc.severity.unwrap_or(def.severity), summary, ids, acc.occurrences, Some(Timestamp(acc.first)), Some(Timestamp(acc.last)));
+            }
+        }
+        if ident.kind == IdentityKind::AiAgent {
+            for s in &mut signals {
+                for tag in catalog::AI_AGENT_TAGS {
+                    if !s.frameworks.iter().any(|f| f == tag) {
+                        s.frameworks.push((*tag).to_string());
+                    }
+                }
+            }
+        }
+        let (score, drivers, formula) = score::score(ident.class, pf.known, &mut signals);
+        signals.sort_by(|a, b| b.points.total_cmp(&a.points).then_with(|| a.code.cmp(&b.code)));
+        let level = Level::of(score);
+        Assessment {
+            identity: ident.id.clone(),
+            score: (score * 10.0).round() / 10.0,
+            level,
+            next_step: score::next_step(level, &drivers).to_string(),
+            drivers,
+            signals,
+            formula,
+            scored_at: as_of,
+        }
+    }
+}
+
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        Severity::Low | Severity::Info => Severity::Info,
+    }
+}
