@@ -110,7 +110,6 @@ pub fn agent(ua: Option<&str>) -> Agent {
         .split(|c: char| c == '/' || c.is_whitespace() || c == '(' || c == ',')
         .next()
         .unwrap_or("")
-        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '_')
         .to_string();
     let product = if console { "console".to_string() } else if product.is_empty() { "none".to_string() } else { product };
     let os_name = match os {

@@ -12,6 +12,9 @@ pub enum InventoryError {
         cap: usize,
     },
 
+    #[error("{origin}: cannot read: {message}")]
+    Io { origin: String, message: String },
+
     #[error("{origin}: not json: {message}")]
     NotJson { origin: String, message: String },
 
@@ -55,6 +58,7 @@ impl InventoryError {
     pub fn reason(&self) -> RejectReason {
         match self {
             Self::TooLarge { .. } => RejectReason::TooLarge,
+            Self::Io { .. } => RejectReason::Unreadable,
             Self::NotJson { .. } => RejectReason::NotJson,
             Self::NotUtf8 { .. } => RejectReason::NotUtf8,
             Self::UnknownFormat { .. } => RejectReason::UnknownFormat,
@@ -67,6 +71,7 @@ impl InventoryError {
     pub fn origin(&self) -> &str {
         match self {
             Self::TooLarge { origin, .. }
+            | Self::Io { origin, .. }
             | Self::NotJson { origin, .. }
             | Self::NotUtf8 { origin, .. }
             | Self::UnknownFormat { origin, .. }

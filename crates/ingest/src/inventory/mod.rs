@@ -15,6 +15,8 @@ pub mod credreport;
 mod error;
 pub mod glob;
 pub mod owners;
+mod load;
+pub use load::{load, InventoryFormat, Loaded};
 pub mod policy;
 
 pub use error::InventoryError;
