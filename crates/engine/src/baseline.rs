@@ -12,7 +12,11 @@ pub struct SmallSet<const N: usize> {
 
 impl<const N: usize> Default for SmallSet<N> {
     fn default() -> Self {
-        Self { items: [0; N], len: 0, saturated: false }
+        Self {
+            items: [0; N],
+            len: 0,
+            saturated: false,
+        }
     }
 }
 
@@ -78,7 +82,11 @@ impl<const W: usize> Bloom<W> {
     }
 
     pub fn contains(&self, h: u32) -> bool {
-        Self::probes(h).iter().all(|&p| self.bits.get((p / 64) as usize).is_some_and(|w| w & (1 << (p % 64)) != 0))
+        Self::probes(h).iter().all(|&p| {
+            self.bits
+                .get((p / 64) as usize)
+                .is_some_and(|w| w & (1 << (p % 64)) != 0)
+        })
     }
 
     /// Inserts; returns true when the value was not (apparently) present.
@@ -149,7 +157,9 @@ impl Baseline {
 
     /// Entries whose time is within `secs` of `now` (seconds since first), most recent first.
     pub fn recent_within(&self, now: u32, secs: u32) -> impl Iterator<Item = &Recent> {
-        self.recent.iter().filter(move |r| r.action != 0 && now.saturating_sub(r.t) <= secs && r.t <= now)
+        self.recent
+            .iter()
+            .filter(move |r| r.action != 0 && now.saturating_sub(r.t) <= secs && r.t <= now)
     }
 
     /// Closes the current hour into the EWMA of active hours.
@@ -174,7 +184,9 @@ impl Baseline {
 
     /// The volume above which an hour is a spike.
     pub fn spike_threshold(&self) -> f32 {
-        (self.hour_mean * 4.0).max(self.hour_mean + 6.0 * self.hour_var.sqrt()).max(60.0)
+        (self.hour_mean * 4.0)
+            .max(self.hour_mean + 6.0 * self.hour_var.sqrt())
+            .max(60.0)
     }
 }
 
@@ -185,7 +197,11 @@ mod tests {
     #[test]
     fn baseline_state_stays_under_two_kib() {
         // The brief: under 2 KiB per identity with 100,000 identities. The struct has no heap.
-        assert!(std::mem::size_of::<Baseline>() < 2048, "{}", std::mem::size_of::<Baseline>());
+        assert!(
+            std::mem::size_of::<Baseline>() < 2048,
+            "{}",
+            std::mem::size_of::<Baseline>()
+        );
     }
 
     #[test]

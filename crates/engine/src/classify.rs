@@ -4,13 +4,16 @@
 use tripline_model::{Identity, IdentityClass, IdentityKind, Privileges, Provenance};
 
 /// AWS managed policies that grant (near-)administrator rights.
-pub const ADMIN_MANAGED_POLICIES: [&str; 3] = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
+pub const ADMIN_MANAGED_POLICIES: [&str; 3] =
+    ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
 
 /// Admin-equivalent: an unconditional Allow of `*` on `*`, or an administrator managed policy.
 pub fn is_admin(p: &Privileges) -> bool {
     let managed_admin = |arn: &str| {
         arn.starts_with("arn:aws:iam::aws:policy/")
-            && ADMIN_MANAGED_POLICIES.iter().any(|n| arn.ends_with(&format!("/{n}")))
+            && ADMIN_MANAGED_POLICIES
+                .iter()
+                .any(|n| arn.ends_with(&format!("/{n}")))
     };
     p.unresolved_policies.iter().any(|a| managed_admin(a))
         || p.policies.iter().any(|d| {
@@ -25,15 +28,78 @@ pub fn is_admin(p: &Privileges) -> bool {
 }
 
 const NAME_HINTS: [(IdentityClass, &[&str]); 5] = [
-    (IdentityClass::CiCd, &["deploy", "github", "gitlab", "jenkins", "terraform", "pipeline", "circleci", "buildkite", "argocd", "cicd", "ci-", "-ci", "codebuild"]),
-    (IdentityClass::Telemetry, &["telemetry", "monitor", "metrics", "datadog", "prometheus", "observab", "newrelic", "splunk", "grafana", "logging", "log-ship", "fluent"]),
-    (IdentityClass::BatchJob, &["batch", "etl", "cron", "nightly", "backup", "report", "scheduler"]),
-    (IdentityClass::SharedIntegration, &["integration", "partner", "connector", "sync", "shared", "saas", "webhook", "vendor"]),
-    (IdentityClass::Agent, &["agent", "llm", "bedrock", "copilot", "assistant", "mcp"]),
+    (
+        IdentityClass::CiCd,
+        &[
+            "deploy",
+            "github",
+            "gitlab",
+            "jenkins",
+            "terraform",
+            "pipeline",
+            "circleci",
+            "buildkite",
+            "argocd",
+            "cicd",
+            "ci-",
+            "-ci",
+            "codebuild",
+        ],
+    ),
+    (
+        IdentityClass::Telemetry,
+        &[
+            "telemetry",
+            "monitor",
+            "metrics",
+            "datadog",
+            "prometheus",
+            "observab",
+            "newrelic",
+            "splunk",
+            "grafana",
+            "logging",
+            "log-ship",
+            "fluent",
+        ],
+    ),
+    (
+        IdentityClass::BatchJob,
+        &[
+            "batch",
+            "etl",
+            "cron",
+            "nightly",
+            "backup",
+            "report",
+            "scheduler",
+        ],
+    ),
+    (
+        IdentityClass::SharedIntegration,
+        &[
+            "integration",
+            "partner",
+            "connector",
+            "sync",
+            "shared",
+            "saas",
+            "webhook",
+            "vendor",
+        ],
+    ),
+    (
+        IdentityClass::Agent,
+        &["agent", "llm", "bedrock", "copilot", "assistant", "mcp"],
+    ),
 ];
 
-const CI_PROVIDERS: [&str; 4] =
-    ["token.actions.githubusercontent.com", "gitlab", "circleci", "bitbucket"];
+const CI_PROVIDERS: [&str; 4] = [
+    "token.actions.githubusercontent.com",
+    "gitlab",
+    "circleci",
+    "bitbucket",
+];
 
 /// Fills `class` (and upgrades `kind` to AI agent) where the owners file was silent.
 pub fn infer(i: &mut Identity) {
@@ -41,10 +107,15 @@ pub fn infer(i: &mut Identity) {
         return;
     }
     let lower = i.name.to_ascii_lowercase();
-    let hinted = NAME_HINTS.iter().find(|(_, words)| words.iter().any(|w| lower.contains(w))).map(|(c, _)| *c);
+    let hinted = NAME_HINTS
+        .iter()
+        .find(|(_, words)| words.iter().any(|w| lower.contains(w)))
+        .map(|(c, _)| *c);
     let trusted_ci = i.privileges.trust.as_ref().is_some_and(|t| {
         t.statements.iter().any(|s| {
-            s.principals.get("Federated").is_some_and(|f| f.iter().any(|p| CI_PROVIDERS.iter().any(|c| p.contains(c))))
+            s.principals
+                .get("Federated")
+                .is_some_and(|f| f.iter().any(|p| CI_PROVIDERS.iter().any(|c| p.contains(c))))
         })
     });
     let class = if i.kind == IdentityKind::AiAgent {

@@ -6,7 +6,9 @@
 //! scored as if streamed in time order. A detection may only use what was known at its event's
 //! time: the pass never looks ahead.
 
-use crate::baseline::{Baseline, Recent, SmallSet, F_DENIED, F_NEW_ACTION, F_NEW_TRANSITION, F_READ};
+use crate::baseline::{
+    Baseline, Recent, SmallSet, F_DENIED, F_NEW_ACTION, F_NEW_TRANSITION, F_READ,
+};
 use crate::catalog::{self, SignalDef, Tactic};
 use crate::features::{self, NetClass};
 use crate::intern::{IdArena, Interner};
@@ -15,8 +17,8 @@ use crate::privilege;
 use crate::score;
 use std::collections::{BTreeMap, HashMap};
 use tripline_model::{
-    Assessment, CredentialKind, Event, Identity, IdentityClass, IdentityKind, Level, Outcome, Severity, Signal,
-    Timestamp,
+    Assessment, CredentialKind, Event, Identity, IdentityClass, IdentityKind, Level, Outcome,
+    Severity, Signal, Timestamp,
 };
 
 /// Tunables. Every threshold the engine uses is here, with its default.
@@ -111,6 +113,7 @@ struct Acc {
     occurrences: u64,
     first: i64,
     last: i64,
+    last_event: Option<u32>,
 }
 
 /// Per-identity state during the pass.
@@ -178,16 +181,60 @@ fn class_byte(c: NetClass) -> u8 {
 }
 
 const KNOWN_SERVICES: &[&str] = &[
-    "s3", "dynamodb", "bedrock", "lambda", "sqs", "sns", "kms", "secretsmanager", "ec2", "iam", "sts", "logs",
-    "monitoring", "cloudwatch", "athena", "glue", "ecs", "ecr", "eks", "rds", "ssm", "cloudformation", "states",
-    "events", "kinesis", "firehose", "sagemaker", "es", "opensearch", "elasticloadbalancing", "autoscaling",
-    "route53", "apigateway", "execute-api", "codebuild", "codepipeline", "codedeploy", "comprehend", "textract",
-    "rekognition", "translate", "polly", "transcribe", "ses", "xray", "k8s",
+    "s3",
+    "dynamodb",
+    "bedrock",
+    "lambda",
+    "sqs",
+    "sns",
+    "kms",
+    "secretsmanager",
+    "ec2",
+    "iam",
+    "sts",
+    "logs",
+    "monitoring",
+    "cloudwatch",
+    "athena",
+    "glue",
+    "ecs",
+    "ecr",
+    "eks",
+    "rds",
+    "ssm",
+    "cloudformation",
+    "states",
+    "events",
+    "kinesis",
+    "firehose",
+    "sagemaker",
+    "es",
+    "opensearch",
+    "elasticloadbalancing",
+    "autoscaling",
+    "route53",
+    "apigateway",
+    "execute-api",
+    "codebuild",
+    "codepipeline",
+    "codedeploy",
+    "comprehend",
+    "textract",
+    "rekognition",
+    "translate",
+    "polly",
+    "transcribe",
+    "ses",
+    "xray",
+    "k8s",
 ];
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Self {
-        Self { config, ..Self::default() }
+        Self {
+            config,
+            ..Self::default()
+        }
     }
 
     /// Adds an identity read from inventory.
@@ -214,7 +261,9 @@ impl Engine {
 
     /// Takes one event: attributes it and keeps a compact copy for the time-ordered pass.
     pub fn ingest(&mut self, ev: &Event) {
-        let Some(id) = self.store.observe(ev) else { return };
+        let Some(id) = self.store.observe(ev) else {
+            return;
+        };
         let ident = match self.ident_index.get(id) {
             Some(&i) => i,
             None => {
@@ -281,7 +330,10 @@ impl Engine {
     fn contexts(&mut self, identities: &[Identity]) -> Vec<Ctx> {
         let mut out = Vec::with_capacity(self.ident_ids.len());
         for id in &self.ident_ids {
-            let ident = identities.binary_search_by(|i| i.id.as_str().cmp(id)).ok().and_then(|i| identities.get(i));
+            let ident = identities
+                .binary_search_by(|i| i.id.as_str().cmp(id))
+                .ok()
+                .and_then(|i| identities.get(i));
             let Some(ident) = ident else {
                 out.push(Ctx {
                     kind: IdentityKind::ApiKey,
@@ -299,7 +351,10 @@ impl Engine {
                     text.to_ascii_lowercase()
                         .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
                         .filter(|w| KNOWN_SERVICES.contains(w))
-                        .map(|w| self.strings.id(if w == "cloudwatch" { "monitoring" } else { w }))
+                        .map(|w| {
+                            self.strings
+                                .id(if w == "cloudwatch" { "monitoring" } else { w })
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -307,7 +362,11 @@ impl Engine {
                 kind: ident.kind,
                 class: ident.class,
                 nhi_declared: ident.kind.is_nhi()
-                    && matches!(ident.kind_from, tripline_model::Provenance::OwnersFile | tripline_model::Provenance::Inventory),
+                    && matches!(
+                        ident.kind_from,
+                        tripline_model::Provenance::OwnersFile
+                            | tripline_model::Provenance::Inventory
+                    ),
                 intent_services,
                 privilege_known: privilege::analyse(&ident.privileges).known,
             });
@@ -317,7 +376,11 @@ impl Engine {
 
     /// Runs the time-ordered pass and scores every identity as of `as_of` (default: the last
     /// event's time). `on_detection` sees each detection as it happens.
-    pub fn assess(mut self, as_of: Option<Timestamp>, mut on_detection: impl FnMut(&Detection)) -> Report {
+    pub fn assess(
+        mut self,
+        as_of: Option<Timestamp>,
+        mut on_detection: impl FnMut(&Detection),
+    ) -> Report {
         let unattributed = self.store.unattributed_events;
         let identities = std::mem::take(&mut self.store).finish();
         let ctx = self.contexts(&identities);
@@ -326,10 +389,16 @@ impl Engine {
         let mut runs: Vec<Run> = (0..self.ident_ids.len()).map(|_| Run::default()).collect();
         let mut creds: HashMap<u32, CredRun> = HashMap::new();
         let mut scale_markers: HashMap<u32, i64> = HashMap::new();
+        // Network (/24) → the last identity that used a long-lived key from it, and when.
+        let mut key_networks: HashMap<u32, (u32, i64)> = HashMap::new();
         let events = std::mem::take(&mut self.events);
-        for (idx, e) in events.iter().enumerate() {
-            let idx = u32::try_from(idx).unwrap_or(u32::MAX);
-            let (Some(run), Some(cx)) = (runs.get_mut(e.ident as usize), ctx.get(e.ident as usize)) else { continue };
+        for e in &events {
+            // Events are sorted: the id arena is indexed by arrival order (`seq`).
+            let idx = e.seq;
+            let (Some(run), Some(cx)) = (runs.get_mut(e.ident as usize), ctx.get(e.ident as usize))
+            else {
+                continue;
+            };
             // Follow-ups: later events that share a feature flagged as new join its signal.
             let follow: Vec<(&'static str, u32)> = run
                 .fresh
@@ -345,7 +414,8 @@ impl Engine {
                 .map(|f| f.3)
                 .collect();
             for key in follow {
-                if let Some(acc) = run.accs.get_mut(&key) {
+                if let Some(acc) = run.accs.get_mut(&key).filter(|a| a.last_event != Some(idx)) {
+                    acc.last_event = Some(idx);
                     if acc.events.len() < self.config.max_event_ids {
                         acc.events.push(idx);
                     }
@@ -363,7 +433,12 @@ impl Engine {
                 }
             }
 
-            let mut emit = |run: &mut Run, def: &'static SignalDef, key: u32, sev: Severity, base: String, value: Option<String>| {
+            let mut emit = |run: &mut Run,
+                            def: &'static SignalDef,
+                            key: u32,
+                            sev: Severity,
+                            base: String,
+                            value: Option<String>| {
                 let acc = run.accs.entry((def.code, key)).or_default();
                 if acc.occurrences == 0 {
                     acc.def = Some(def);
@@ -376,12 +451,23 @@ impl Engine {
                         acc.values.push(v);
                     }
                 }
+                if acc.last_event == Some(idx) {
+                    // Already joined this signal as a follow-up of the same event.
+                    return;
+                }
+                acc.last_event = Some(idx);
                 if acc.events.len() < self.config.max_event_ids {
                     acc.events.push(idx);
                 }
                 acc.occurrences += 1;
                 acc.last = e.t;
-                on_detection(&Detection { identity: e.ident, time: Timestamp(e.t), code: def.code, severity: sev, event: idx });
+                on_detection(&Detection {
+                    identity: e.ident,
+                    time: Timestamp(e.t),
+                    code: def.code,
+                    severity: sev,
+                    event: idx,
+                });
             };
             let s = &self.strings;
             let cfg = &self.config;
@@ -404,7 +490,14 @@ impl Engine {
             if b.events >= 10 && e.t - b.last >= cfg.dormancy_days * Timestamp::MS_PER_DAY {
                 let gap = (e.t - b.last) / Timestamp::MS_PER_DAY;
                 let base = format!("active again after {gap} days of silence");
-                emit(run, &catalog::BEH_DORMANT_REACTIVATED, 0, catalog::BEH_DORMANT_REACTIVATED.severity, base, None);
+                emit(
+                    run,
+                    &catalog::BEH_DORMANT_REACTIVATED,
+                    0,
+                    catalog::BEH_DORMANT_REACTIVATED.severity,
+                    base,
+                    None,
+                );
             }
             let b = &mut run.b;
 
@@ -432,28 +525,70 @@ impl Engine {
                 novel_here += 1;
                 let base = format!("calls from a network not seen in {hist}");
                 let v = s.get(e.net_coarse).to_string();
-                emit(run, &catalog::BEH_NEW_NETWORK, 0, catalog::BEH_NEW_NETWORK.severity, base, Some(v));
-                run.fresh.push((0, e.net_coarse, e.t + cfg.follow_secs * 1000, (catalog::BEH_NEW_NETWORK.code, 0)));
+                emit(
+                    run,
+                    &catalog::BEH_NEW_NETWORK,
+                    0,
+                    catalog::BEH_NEW_NETWORK.severity,
+                    base,
+                    Some(v),
+                );
+                run.fresh.push((
+                    0,
+                    e.net_coarse,
+                    e.t + cfg.follow_secs * 1000,
+                    (catalog::BEH_NEW_NETWORK.code, 0),
+                ));
             }
             if mature && new_agent {
                 novel_here += 1;
-                let sev = if e.flags & FL_DESKTOP != 0 { Severity::Medium } else { Severity::Low };
+                let sev = if e.flags & FL_DESKTOP != 0 {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
                 let base = format!("a client not seen in {hist}");
-                emit(run, &catalog::BEH_NEW_USER_AGENT, 0, sev, base, Some(s.get(e.agent).to_string()));
-                run.fresh.push((1, e.agent, e.t + cfg.follow_secs * 1000, (catalog::BEH_NEW_USER_AGENT.code, 0)));
+                emit(
+                    run,
+                    &catalog::BEH_NEW_USER_AGENT,
+                    0,
+                    sev,
+                    base,
+                    Some(s.get(e.agent).to_string()),
+                );
+                run.fresh.push((
+                    1,
+                    e.agent,
+                    e.t + cfg.follow_secs * 1000,
+                    (catalog::BEH_NEW_USER_AGENT.code, 0),
+                ));
             }
             if mature && new_region {
                 novel_here += 1;
                 let base = format!("calls in a region not used in {hist}");
-                emit(run, &catalog::BEH_NEW_REGION, 0, catalog::BEH_NEW_REGION.severity, base, Some(s.get(e.region).to_string()));
-                run.fresh.push((2, e.region, e.t + cfg.follow_secs * 1000, (catalog::BEH_NEW_REGION.code, 0)));
+                emit(
+                    run,
+                    &catalog::BEH_NEW_REGION,
+                    0,
+                    catalog::BEH_NEW_REGION.severity,
+                    base,
+                    Some(s.get(e.region).to_string()),
+                );
+                run.fresh.push((
+                    2,
+                    e.region,
+                    e.t + cfg.follow_secs * 1000,
+                    (catalog::BEH_NEW_REGION.code, 0),
+                ));
             }
             if run.fresh.len() > 8 {
                 run.fresh.retain(|f| f.2 >= e.t);
                 run.fresh.truncate(8);
             }
             let agent_kind = cx.kind == IdentityKind::AiAgent;
-            let outside_intent = agent_kind && !cx.intent_services.is_empty() && !cx.intent_services.contains(&e.service);
+            let outside_intent = agent_kind
+                && !cx.intent_services.is_empty()
+                && !cx.intent_services.contains(&e.service);
             if outside_intent || (agent_kind && mature && new_service) {
                 novel_here += 1;
                 let base = if outside_intent {
@@ -461,11 +596,25 @@ impl Engine {
                 } else {
                     format!("agent called a service not used in {hist}")
                 };
-                emit(run, &catalog::BEH_AGENT_OUT_OF_INTENT, 0, catalog::BEH_AGENT_OUT_OF_INTENT.severity, base, Some(action.to_string()));
+                emit(
+                    run,
+                    &catalog::BEH_AGENT_OUT_OF_INTENT,
+                    0,
+                    catalog::BEH_AGENT_OUT_OF_INTENT.severity,
+                    base,
+                    Some(action.to_string()),
+                );
             } else if mature && new_service {
                 novel_here += 1;
                 let base = format!("first use of a service in {hist}");
-                emit(run, &catalog::BEH_NEW_SERVICE, 0, catalog::BEH_NEW_SERVICE.severity, base, Some(s.get(e.service).to_string()));
+                emit(
+                    run,
+                    &catalog::BEH_NEW_SERVICE,
+                    0,
+                    catalog::BEH_NEW_SERVICE.severity,
+                    base,
+                    Some(s.get(e.service).to_string()),
+                );
             }
             if mature && new_action {
                 let day = e.t.div_euclid(Timestamp::MS_PER_DAY);
@@ -473,14 +622,33 @@ impl Engine {
                     run.new_actions_today = (day, 0);
                 }
                 run.new_actions_today.1 += 1;
-                let sev = if run.new_actions_today.1 >= 10 { Severity::Medium } else { Severity::Low };
+                let sev = if run.new_actions_today.1 >= 10 {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
                 let base = format!("actions never called in {hist}");
-                emit(run, &catalog::BEH_NEW_ACTIONS, 0, sev, base, Some(action.to_string()));
+                emit(
+                    run,
+                    &catalog::BEH_NEW_ACTIONS,
+                    0,
+                    sev,
+                    base,
+                    Some(action.to_string()),
+                );
             }
             // Interactive (human) use of a declared non-human identity.
             if cx.nhi_declared && e.flags & FL_CONSOLE != 0 {
-                let base = "a non-human identity used from the AWS console or a browser".to_string();
-                emit(run, &catalog::BEH_INTERACTIVE_USE, 0, catalog::BEH_INTERACTIVE_USE.severity, base, Some(action.to_string()));
+                let base =
+                    "a non-human identity used from the AWS console or a browser".to_string();
+                emit(
+                    run,
+                    &catalog::BEH_INTERACTIVE_USE,
+                    0,
+                    catalog::BEH_INTERACTIVE_USE.severity,
+                    base,
+                    Some(action.to_string()),
+                );
             }
 
             let b = &mut run.b;
@@ -498,60 +666,138 @@ impl Engine {
             if mature && new_transition {
                 rflags |= F_NEW_TRANSITION;
             }
-            b.push_recent(Recent { t: rel, action: e.action, service: e.service, flags: rflags });
+            b.push_recent(Recent {
+                t: rel,
+                action: e.action,
+                service: e.service,
+                flags: rflags,
+            });
             b.hour_novel = b.hour_novel.saturating_add(novel_here);
 
             // Denied burst: several distinct calls refused within minutes.
             if rflags & F_DENIED != 0 {
-                let mut acts: Vec<u32> = b.recent_within(rel, cfg.burst_window_secs).filter(|r| r.flags & F_DENIED != 0).map(|r| r.action).collect();
+                let mut acts: Vec<u32> = b
+                    .recent_within(rel, cfg.burst_window_secs)
+                    .filter(|r| r.flags & F_DENIED != 0)
+                    .map(|r| r.action)
+                    .collect();
                 let n = acts.len();
                 acts.sort_unstable();
                 acts.dedup();
-                if n >= cfg.denied_burst && acts.len() >= 3 {
+                // Many different calls refused: probing rights. The same call refused over and
+                // over: a retry loop, or probing one right (weaker).
+                let varied = acts.len() >= 3;
+                if n >= cfg.denied_burst && varied || n >= 2 * cfg.denied_burst {
                     let chronic = b.events > 100 && f64::from(b.denied) / f64::from(b.events) > 0.3;
-                    let sev = if chronic { Severity::Low } else { Severity::High };
-                    let base = format!("{n} calls refused within {} minutes", cfg.burst_window_secs / 60);
-                    emit(run, &catalog::BEH_DENIED_BURST, 0, sev, base, Some(action.to_string()));
+                    let sev = if chronic || !varied {
+                        Severity::Low
+                    } else {
+                        Severity::High
+                    };
+                    let base = format!(
+                        "{n} calls refused within {} minutes",
+                        cfg.burst_window_secs / 60
+                    );
+                    emit(
+                        run,
+                        &catalog::BEH_DENIED_BURST,
+                        0,
+                        sev,
+                        base,
+                        Some(action.to_string()),
+                    );
                 }
             }
             let b = &run.b;
             // Enumeration: many distinct read calls across services in minutes.
             if rflags & F_READ != 0 {
-                let window: Vec<&Recent> = b.recent_within(rel, cfg.burst_window_secs / 2).filter(|r| r.flags & F_READ != 0).collect();
+                let window: Vec<&Recent> = b
+                    .recent_within(rel, cfg.burst_window_secs / 2)
+                    .filter(|r| r.flags & F_READ != 0)
+                    .collect();
                 let mut acts: Vec<u32> = window.iter().map(|r| r.action).collect();
                 acts.sort_unstable();
                 acts.dedup();
                 let mut svcs: Vec<u32> = window.iter().map(|r| r.service).collect();
                 svcs.sort_unstable();
                 svcs.dedup();
-                let novel = window.iter().filter(|r| r.flags & F_NEW_ACTION != 0).count();
-                if acts.len() >= cfg.enumeration_actions && svcs.len() >= 2 && (!mature || novel >= 3) {
-                    let base = format!("{} distinct list/describe/get calls across {} services within {} minutes", acts.len(), svcs.len(), cfg.burst_window_secs / 120);
-                    emit(run, &catalog::BEH_ENUMERATION, 0, catalog::BEH_ENUMERATION.severity, base, Some(s.get(e.service).to_string()));
+                let novel = window
+                    .iter()
+                    .filter(|r| r.flags & F_NEW_ACTION != 0)
+                    .count();
+                if acts.len() >= cfg.enumeration_actions
+                    && svcs.len() >= 2
+                    && (!mature || novel >= 3)
+                {
+                    let base = format!(
+                        "{} distinct list/describe/get calls across {} services within {} minutes",
+                        acts.len(),
+                        svcs.len(),
+                        cfg.burst_window_secs / 120
+                    );
+                    emit(
+                        run,
+                        &catalog::BEH_ENUMERATION,
+                        0,
+                        catalog::BEH_ENUMERATION.severity,
+                        base,
+                        Some(s.get(e.service).to_string()),
+                    );
                 }
             }
             let b = &run.b;
             // Improbable sequence: many never-seen transitions between known actions in a row.
             if mature && rflags & F_NEW_TRANSITION != 0 {
-                let novel = b.recent_within(rel, 3600).filter(|r| r.flags & F_NEW_TRANSITION != 0).count();
+                let novel = b
+                    .recent_within(rel, 3600)
+                    .filter(|r| r.flags & F_NEW_TRANSITION != 0)
+                    .count();
                 if novel >= cfg.rare_transitions {
-                    let base = format!("{novel} action transitions never seen in {hist}, within an hour");
-                    emit(run, &catalog::BEH_RARE_SEQUENCE, 0, catalog::BEH_RARE_SEQUENCE.severity, base, Some(action.to_string()));
+                    let base =
+                        format!("{novel} action transitions never seen in {hist}, within an hour");
+                    emit(
+                        run,
+                        &catalog::BEH_RARE_SEQUENCE,
+                        0,
+                        catalog::BEH_RARE_SEQUENCE.severity,
+                        base,
+                        Some(action.to_string()),
+                    );
                 }
             }
             let b = &run.b;
             // Volume spike, unless a deployment or capacity change explains it.
             if mature && b.active_hours >= 24 && b.hour_count as f32 >= b.spike_threshold() {
-                let marker = scale_markers.get(&e.account).is_some_and(|&t| e.t - t <= 2 * Timestamp::MS_PER_HOUR);
+                let marker = scale_markers
+                    .get(&e.account)
+                    .is_some_and(|&t| e.t - t <= 2 * Timestamp::MS_PER_HOUR);
                 let same_as_usual = b.hour_novel == 0;
                 let mean = b.hour_mean;
                 let count = b.hour_count;
-                if marker && same_as_usual || same_as_usual && matches!(cx.class, IdentityClass::CiCd | IdentityClass::Workload | IdentityClass::BatchJob) {
-                    let base = format!("volume {count}/h vs usual {mean:.0}/h, explained: {}", if marker { "deployment or capacity change just before, same networks, clients and actions" } else { "same networks, clients and actions as usual (scale-up)" });
+                let scaling_class = matches!(
+                    cx.class,
+                    IdentityClass::CiCd | IdentityClass::Workload | IdentityClass::BatchJob
+                );
+                if same_as_usual && (marker || scaling_class) {
+                    let base = format!(
+                        "volume {count}/h vs usual {mean:.0}/h, explained: {}",
+                        if marker {
+                            "deployment or capacity change just before, same networks, clients and actions"
+                        } else {
+                            "same networks, clients and actions as usual (scale-up)"
+                        }
+                    );
                     emit(run, &catalog::CTX_SCALE_UP, 0, Severity::Info, base, None);
                 } else {
                     let base = format!("volume {count}/h vs usual {mean:.0}/h, with new networks, clients or actions and no deployment to explain it");
-                    emit(run, &catalog::BEH_VOLUME_SPIKE, 0, catalog::BEH_VOLUME_SPIKE.severity, base, None);
+                    emit(
+                        run,
+                        &catalog::BEH_VOLUME_SPIKE,
+                        0,
+                        catalog::BEH_VOLUME_SPIKE.severity,
+                        base,
+                        None,
+                    );
                 }
             }
 
@@ -561,12 +807,24 @@ impl Engine {
                 let denied = e.flags & FL_DENIED != 0;
                 if !routine {
                     let escalation = catalog::is_escalation_call(name)
-                        && (e.flags & FL_OTHER_TARGET != 0 || !name.starts_with("iam:CreateAccessKey"));
-                    let verb = if denied { "attempted (refused)" } else { "called" };
+                        && (e.flags & FL_OTHER_TARGET != 0
+                            || !name.starts_with("iam:CreateAccessKey"));
+                    let verb = if denied {
+                        "attempted (refused)"
+                    } else {
+                        "called"
+                    };
                     if escalation {
                         let base = format!("privilege-escalation activity ({})", tactic.as_str());
                         let v = format!("{verb} {name}: {what}");
-                        emit(run, &catalog::BEH_ESCALATION_ACTIVITY, 0, sev, base, Some(v));
+                        emit(
+                            run,
+                            &catalog::BEH_ESCALATION_ACTIVITY,
+                            0,
+                            sev,
+                            base,
+                            Some(v),
+                        );
                     } else {
                         let base = format!("{verb} {name}: {what} ({})", tactic.as_str());
                         let key = e.action;
@@ -574,9 +832,20 @@ impl Engine {
                         emit(run, &catalog::BEH_SENSITIVE_ACTION, key, sev, base, None);
                     }
                     if !denied && !cx.privilege_known && !matches!(tactic, Tactic::Discovery) {
-                        let psev = if name.starts_with("iam:") || tactic == Tactic::DefenseEvasion { Severity::High } else { Severity::Medium };
+                        let psev = if name.starts_with("iam:") || tactic == Tactic::DefenseEvasion {
+                            Severity::High
+                        } else {
+                            Severity::Medium
+                        };
                         let base = "rights demonstrated by successful calls".to_string();
-                        emit(run, &catalog::PRIV_DEMONSTRATED, 0, psev, base, Some(name.to_string()));
+                        emit(
+                            run,
+                            &catalog::PRIV_DEMONSTRATED,
+                            0,
+                            psev,
+                            base,
+                            Some(name.to_string()),
+                        );
                     }
                 }
             }
@@ -594,36 +863,98 @@ impl Engine {
                 cr.agents.insert(e.agent);
                 cr.accounts.insert(e.account);
                 let key_text = s.get(e.cred).to_string();
+                if e.flags & FL_LONG_KEY != 0 && e.net_class == 0 {
+                    key_networks.insert(e.net_fine, (e.ident, e.t));
+                }
                 if cr.imds && cr.flagged & 1 == 0 {
                     let desktop = e.flags & FL_DESKTOP != 0;
-                    let moved = !first && e.net_coarse != cr.first_net && e.net_class == 0 && cr.first_class != Some(0);
-                    if desktop || moved {
+                    let moved = !first
+                        && e.net_coarse != cr.first_net
+                        && e.net_class == 0
+                        && cr.first_class != Some(0);
+                    // The same network just used another identity's long-lived key: the session
+                    // left its instance for an operator's machine.
+                    let beside_key = key_networks
+                        .get(&e.net_fine)
+                        .filter(|(other, t)| *other != e.ident && e.t - t <= Timestamp::MS_PER_DAY)
+                        .map(|(other, _)| *other);
+                    if desktop || moved || beside_key.is_some() {
                         cr.flagged |= 1;
                         let why = if desktop {
                             format!("by a desktop client ({})", s.get(e.agent))
+                        } else if let Some(other) = beside_key {
+                            format!(
+                                "from {}, where {}'s long-lived key was used shortly before",
+                                s.get(e.net_fine),
+                                self.ident_ids
+                                    .get(other as usize)
+                                    .map_or("another identity", String::as_str)
+                            )
                         } else {
-                            format!("from public network {} after {}", s.get(e.net_coarse), s.get(cr.first_net))
+                            format!(
+                                "from public network {} after {}",
+                                s.get(e.net_coarse),
+                                s.get(cr.first_net)
+                            )
                         };
                         let base = "instance credentials delivered by the EC2 metadata service were used outside the instance".to_string();
-                        emit(run, &catalog::EXP_CREDENTIAL_OFF_WORKLOAD, e.cred, Severity::Critical, base, Some(format!("{key_text} {why}")));
-                        run.fresh.push((0, e.net_coarse, e.t + cfg.follow_secs * 1000, (catalog::EXP_CREDENTIAL_OFF_WORKLOAD.code, e.cred)));
+                        emit(
+                            run,
+                            &catalog::EXP_CREDENTIAL_OFF_WORKLOAD,
+                            e.cred,
+                            Severity::Critical,
+                            base,
+                            Some(format!("{key_text} {why}")),
+                        );
+                        run.fresh.push((
+                            0,
+                            e.net_coarse,
+                            e.t + cfg.follow_secs * 1000,
+                            (catalog::EXP_CREDENTIAL_OFF_WORKLOAD.code, e.cred),
+                        ));
                     }
                 } else if cr.imds && cr.flagged & 1 != 0 {
                     // Everything later on a stolen session is part of the same finding.
-                    emit(run, &catalog::EXP_CREDENTIAL_OFF_WORKLOAD, e.cred, Severity::Critical, String::new(), None);
+                    emit(
+                        run,
+                        &catalog::EXP_CREDENTIAL_OFF_WORKLOAD,
+                        e.cred,
+                        Severity::Critical,
+                        String::new(),
+                        None,
+                    );
                 }
                 if e.flags & FL_LONG_KEY != 0 {
                     let shared_env = cr.accounts.len() >= 2 && cr.flagged & 2 == 0;
-                    let shared_consumers = cr.nets.len() >= 4 && cr.agents.len() >= 3 && cr.flagged & 4 == 0;
+                    let shared_consumers =
+                        cr.nets.len() >= 4 && cr.agents.len() >= 3 && cr.flagged & 4 == 0;
                     if shared_env || shared_consumers {
                         cr.flagged |= if shared_env { 2 } else { 4 };
-                        let sev = if cx.class == IdentityClass::SharedIntegration && !shared_env { Severity::Low } else { catalog::EXP_SHARED_CREDENTIAL.severity };
-                        let what = if shared_env {
-                            format!("{key_text} used against {} accounts (environments)", cr.accounts.len())
+                        let sev = if cx.class == IdentityClass::SharedIntegration && !shared_env {
+                            Severity::Low
                         } else {
-                            format!("{key_text} used from {} networks by {} different clients", cr.nets.len(), cr.agents.len())
+                            catalog::EXP_SHARED_CREDENTIAL.severity
                         };
-                        emit(run, &catalog::EXP_SHARED_CREDENTIAL, e.cred, sev, "one credential used by several consumers".to_string(), Some(what));
+                        let what = if shared_env {
+                            format!(
+                                "{key_text} used against {} accounts (environments)",
+                                cr.accounts.len()
+                            )
+                        } else {
+                            format!(
+                                "{key_text} used from {} networks by {} different clients",
+                                cr.nets.len(),
+                                cr.agents.len()
+                            )
+                        };
+                        emit(
+                            run,
+                            &catalog::EXP_SHARED_CREDENTIAL,
+                            e.cred,
+                            sev,
+                            "one credential used by several consumers".to_string(),
+                            Some(what),
+                        );
                     }
                 }
             }
@@ -635,18 +966,42 @@ impl Engine {
         let assessments = identities
             .iter()
             .map(|ident| {
-                let run = self.ident_index.get(&ident.id).and_then(|&i| runs.get_mut(i as usize));
-                let cx = self.ident_index.get(&ident.id).and_then(|&i| ctx.get(i as usize));
+                let run = self
+                    .ident_index
+                    .get(&ident.id)
+                    .and_then(|&i| runs.get_mut(i as usize));
+                let cx = self
+                    .ident_index
+                    .get(&ident.id)
+                    .and_then(|&i| ctx.get(i as usize));
                 self.finish_identity(ident, run, cx, as_of)
             })
             .collect();
-        Report { identities, assessments, events: events.len() as u64, unattributed_events: unattributed, as_of }
+        Report {
+            identities,
+            assessments,
+            events: events.len() as u64,
+            unattributed_events: unattributed,
+            as_of,
+        }
     }
 
-    fn finish_identity(&self, ident: &Identity, run: Option<&mut Run>, _cx: Option<&Ctx>, as_of: Option<Timestamp>) -> Assessment {
+    fn finish_identity(
+        &self,
+        ident: &Identity,
+        run: Option<&mut Run>,
+        _cx: Option<&Ctx>,
+        as_of: Option<Timestamp>,
+    ) -> Assessment {
         let cfg = &self.config;
         let mut signals: Vec<Signal> = Vec::new();
-        let mut add = |def: &SignalDef, sev: Severity, summary: String, event_ids: Vec<String>, occ: u64, first: Option<Timestamp>, last: Option<Timestamp>| {
+        let mut add = |def: &SignalDef,
+                       sev: Severity,
+                       summary: String,
+                       event_ids: Vec<String>,
+                       occ: u64,
+                       first: Option<Timestamp>,
+                       last: Option<Timestamp>| {
             signals.push(Signal {
                 code: def.code.to_string(),
                 driver: def.driver,
@@ -664,34 +1019,83 @@ impl Engine {
         // Standing privilege.
         let pf = privilege::analyse(&ident.privileges);
         if pf.admin {
-            add(&catalog::PRIV_ADMIN, Severity::High, format!("administrator-equivalent rights via {}", pf.admin_sources.join(", ")), vec![], 1, None, None);
+            add(
+                &catalog::PRIV_ADMIN,
+                Severity::High,
+                format!(
+                    "administrator-equivalent rights via {}",
+                    pf.admin_sources.join(", ")
+                ),
+                vec![],
+                1,
+                None,
+                None,
+            );
         }
         for path in &pf.escalation_paths {
-            add(&catalog::PRIV_ESCALATION_PATH, Severity::High, format!("can escalate privileges ({}): {}", path.name, path.summary), vec![], 1, None, None);
+            add(
+                &catalog::PRIV_ESCALATION_PATH,
+                Severity::High,
+                format!("can escalate privileges ({}): {}", path.name, path.summary),
+                vec![],
+                1,
+                None,
+                None,
+            );
         }
-        let wild: Vec<&String> = pf.wildcard_services.iter().filter(|s| s.as_str() != "*").collect();
+        let wild: Vec<&String> = pf
+            .wildcard_services
+            .iter()
+            .filter(|s| s.as_str() != "*")
+            .collect();
         if !wild.is_empty() && !pf.admin {
             let list: Vec<String> = wild.iter().take(6).map(|s| format!("{s}:*")).collect();
-            add(&catalog::PRIV_WILDCARD_SERVICE, Severity::Medium, format!("service-wide wildcard grants: {}", list.join(", ")), vec![], 1, None, None);
+            add(
+                &catalog::PRIV_WILDCARD_SERVICE,
+                Severity::Medium,
+                format!("service-wide wildcard grants: {}", list.join(", ")),
+                vec![],
+                1,
+                None,
+                None,
+            );
         }
         for t in &pf.broad_trust {
-            add(&catalog::PRIV_BROAD_TRUST, Severity::High, format!("broad trust policy: {t}"), vec![], 1, None, None);
+            add(
+                &catalog::PRIV_BROAD_TRUST,
+                Severity::High,
+                format!("broad trust policy: {t}"),
+                vec![],
+                1,
+                None,
+                None,
+            );
         }
-        let used: Vec<&str> = run.as_ref().map(|r| r.b.services.iter().map(|i| self.strings.get(i)).collect()).unwrap_or_default();
+        let used: Vec<&str> = run
+            .as_ref()
+            .map(|r| r.b.services.iter().map(|i| self.strings.get(i)).collect())
+            .unwrap_or_default();
         if pf.known && !pf.granted_services.is_empty() && ident.events >= 50 {
             if let (Some(first), Some(last)) = (ident.first_seen, ident.last_seen) {
                 if last.0 - first.0 >= 7 * Timestamp::MS_PER_DAY {
                     let unused: Vec<&String> = pf
                         .granted_services
                         .iter()
-                        .filter(|g| g.as_str() != "*" && !used.iter().any(|u| u.eq_ignore_ascii_case(g)))
+                        .filter(|g| {
+                            g.as_str() != "*" && !used.iter().any(|u| u.eq_ignore_ascii_case(g))
+                        })
                         .collect();
                     if unused.len() >= 3 {
                         let list: Vec<&str> = unused.iter().take(8).map(|s| s.as_str()).collect();
                         add(
                             &catalog::PRIV_UNUSED_GRANTS,
                             Severity::Low,
-                            format!("{} granted services never used in {} days of logs: {}", unused.len(), first.days_until(last), list.join(", ")),
+                            format!(
+                                "{} granted services never used in {} days of logs: {}",
+                                unused.len(),
+                                first.days_until(last),
+                                list.join(", ")
+                            ),
                             vec![],
                             1,
                             None,
@@ -704,18 +1108,29 @@ impl Engine {
 
         // Standing exposure from inventory credentials.
         if let Some(now) = as_of {
-            let keys: Vec<&tripline_model::Credential> =
-                ident.credentials.iter().filter(|c| c.kind == CredentialKind::AccessKey && c.active == Some(true)).collect();
+            let keys: Vec<&tripline_model::Credential> = ident
+                .credentials
+                .iter()
+                .filter(|c| c.kind == CredentialKind::AccessKey && c.active == Some(true))
+                .collect();
             for k in &keys {
                 let since = k.last_rotated.or(k.created);
                 if let Some(since) = since {
                     let age = since.days_until(now);
                     if age > cfg.key_max_age_days {
-                        let never = ident.created.is_some_and(|c| (since.0 - c.0).abs() <= Timestamp::MS_PER_DAY);
+                        let never = ident
+                            .created
+                            .is_some_and(|c| (since.0 - c.0).abs() <= Timestamp::MS_PER_DAY);
                         let (def, text) = if never {
                             (&catalog::EXP_NEVER_ROTATED, format!("{} never rotated since the identity was created {age} days ago", k.id))
                         } else {
-                            (&catalog::EXP_KEY_AGE, format!("{} last rotated {age} days ago (limit {})", k.id, cfg.key_max_age_days))
+                            (
+                                &catalog::EXP_KEY_AGE,
+                                format!(
+                                    "{} last rotated {age} days ago (limit {})",
+                                    k.id, cfg.key_max_age_days
+                                ),
+                            )
                         };
                         add(def, def.severity, text, vec![], 1, None, None);
                     }
@@ -724,18 +1139,48 @@ impl Engine {
                 let unused = last_use.is_none_or(|u| u.days_until(now) > cfg.unused_key_days);
                 if unused && since.is_some_and(|s| s.days_until(now) > cfg.unused_key_days) {
                     let text = match last_use {
-                        Some(u) => format!("{} active but unused for {} days", k.id, u.days_until(now)),
+                        Some(u) => {
+                            format!("{} active but unused for {} days", k.id, u.days_until(now))
+                        }
                         None => format!("{} active but never used", k.id),
                     };
-                    add(&catalog::EXP_UNUSED_ACTIVE_KEY, catalog::EXP_UNUSED_ACTIVE_KEY.severity, text, vec![], 1, None, None);
+                    add(
+                        &catalog::EXP_UNUSED_ACTIVE_KEY,
+                        catalog::EXP_UNUSED_ACTIVE_KEY.severity,
+                        text,
+                        vec![],
+                        1,
+                        None,
+                        None,
+                    );
                 }
             }
             if keys.len() >= 2 {
-                add(&catalog::EXP_TWO_ACTIVE_KEYS, Severity::Low, format!("{} active access keys", keys.len()), vec![], 1, None, None);
+                add(
+                    &catalog::EXP_TWO_ACTIVE_KEYS,
+                    Severity::Low,
+                    format!("{} active access keys", keys.len()),
+                    vec![],
+                    1,
+                    None,
+                    None,
+                );
             }
         }
-        let long_key_in_use = ident.credentials.iter().any(|c| c.kind == CredentialKind::AccessKey && c.events > 0);
-        if long_key_in_use && ident.kind.is_nhi() && matches!(ident.class, IdentityClass::CiCd | IdentityClass::Workload | IdentityClass::BatchJob | IdentityClass::Agent) {
+        let long_key_in_use = ident
+            .credentials
+            .iter()
+            .any(|c| c.kind == CredentialKind::AccessKey && c.events > 0);
+        if long_key_in_use
+            && ident.kind.is_nhi()
+            && matches!(
+                ident.class,
+                IdentityClass::CiCd
+                    | IdentityClass::Workload
+                    | IdentityClass::BatchJob
+                    | IdentityClass::Agent
+            )
+        {
             add(
                 &catalog::EXP_LONG_LIVED_KEY,
                 Severity::Low,
@@ -749,19 +1194,47 @@ impl Engine {
 
         // Behaviour and event-driven exposure, within the window.
         if let Some(run) = run {
-            let window_start = as_of.map(|t| t.0 - (cfg.behaviour_window_days * Timestamp::MS_PER_DAY as f64) as i64);
+            // Behaviour counts while it is recent relative to the identity's own last activity
+            // (an identity that went quiet after an incident stays suspect until reviewed).
+            let window_start = ident
+                .last_seen
+                .or(as_of)
+                .map(|t| t.0 - (cfg.behaviour_window_days * Timestamp::MS_PER_DAY as f64) as i64);
             for ((_, _), acc) in std::mem::take(&mut run.accs) {
                 let Some(def) = acc.def else { continue };
-                if def.driver == tripline_model::Driver::Behaviour && window_start.is_some_and(|w| acc.last < w) {
+                if def.driver == tripline_model::Driver::Behaviour
+                    && window_start.is_some_and(|w| acc.last < w)
+                {
                     continue;
                 }
                 let summary = if acc.values.is_empty() {
                     acc.base.clone()
                 } else {
-                    format!("{}: {}{}", acc.base, acc.values.join("; "), if acc.occurrences as usize > acc.values.len() && acc.values.len() >= 5 { "; …" } else { "" })
+                    format!(
+                        "{}: {}{}",
+                        acc.base,
+                        acc.values.join("; "),
+                        if acc.occurrences as usize > acc.values.len() && acc.values.len() >= 5 {
+                            "; …"
+                        } else {
+                            ""
+                        }
+                    )
                 };
-                let ids = acc.events.iter().map(|&i| self.ids.get(i).to_string()).collect();
-                add(def, acc.severity.unwrap_or(def.severity), summary, ids, acc.occurrences, Some(Timestamp(acc.first)), Some(Timestamp(acc.last)));
+                let ids = acc
+                    .events
+                    .iter()
+                    .map(|&i| self.ids.get(i).to_string())
+                    .collect();
+                add(
+                    def,
+                    acc.severity.unwrap_or(def.severity),
+                    summary,
+                    ids,
+                    acc.occurrences,
+                    Some(Timestamp(acc.first)),
+                    Some(Timestamp(acc.last)),
+                );
             }
         }
         if ident.kind == IdentityKind::AiAgent {
@@ -774,7 +1247,11 @@ impl Engine {
             }
         }
         let (score, drivers, formula) = score::score(ident.class, pf.known, &mut signals);
-        signals.sort_by(|a, b| b.points.total_cmp(&a.points).then_with(|| a.code.cmp(&b.code)));
+        signals.sort_by(|a, b| {
+            b.points
+                .total_cmp(&a.points)
+                .then_with(|| a.code.cmp(&b.code))
+        });
         let level = Level::of(score);
         Assessment {
             identity: ident.id.clone(),
@@ -794,6 +1271,7 @@ fn lower(s: Severity) -> Severity {
         Severity::Critical => Severity::High,
         Severity::High => Severity::Medium,
         Severity::Medium => Severity::Low,
-        Severity::Low | Severity::Info => Severity::Info,
+        Severity::Low => Severity::Low,
+        Severity::Info => Severity::Info,
     }
 }

@@ -42,28 +42,48 @@ pub enum NetClass {
 
 pub fn network(source: Option<&str>) -> Network {
     let Some(src) = source.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Network { fine: "unknown".into(), coarse: "unknown".into(), class: NetClass::Unknown };
+        return Network {
+            fine: "unknown".into(),
+            coarse: "unknown".into(),
+            class: NetClass::Unknown,
+        };
     };
     if let Ok(v4) = src.parse::<std::net::Ipv4Addr>() {
         let [a, b, c, _] = v4.octets();
-        let class = if v4.is_private() || v4.is_loopback() || v4.is_link_local() || (a == 100 && (64..128).contains(&b)) {
+        let class = if v4.is_private()
+            || v4.is_loopback()
+            || v4.is_link_local()
+            || (a == 100 && (64..128).contains(&b))
+        {
             NetClass::Private
         } else {
             NetClass::Public
         };
-        return Network { fine: format!("{a}.{b}.{c}.0/24"), coarse: format!("{a}.{b}.0.0/16"), class };
+        return Network {
+            fine: format!("{a}.{b}.{c}.0/24"),
+            coarse: format!("{a}.{b}.0.0/16"),
+            class,
+        };
     }
     if let Ok(v6) = src.parse::<std::net::Ipv6Addr>() {
         let s = v6.segments();
         let seg = |i: usize| s.get(i).copied().unwrap_or(0);
-        let class = if (seg(0) & 0xfe00) == 0xfc00 || v6.is_loopback() { NetClass::Private } else { NetClass::Public };
+        let class = if (seg(0) & 0xfe00) == 0xfc00 || v6.is_loopback() {
+            NetClass::Private
+        } else {
+            NetClass::Public
+        };
         return Network {
             fine: format!("{:x}:{:x}:{:x}::/48", seg(0), seg(1), seg(2)),
             coarse: format!("{:x}:{:x}::/32", seg(0), seg(1)),
             class,
         };
     }
-    Network { fine: src.to_string(), coarse: src.to_string(), class: NetClass::AwsService }
+    Network {
+        fine: src.to_string(),
+        coarse: src.to_string(),
+        class: NetClass::AwsService,
+    }
 }
 
 /// Operating system named in a user agent.
@@ -96,7 +116,11 @@ pub fn agent(ua: Option<&str>) -> Agent {
     let ua = ua.unwrap_or("").trim();
     let lower = ua.to_ascii_lowercase();
     let console = crate::resolve::is_console_agent(ua) || lower.starts_with("mozilla/");
-    let os = if lower.contains("darwin") || lower.contains("macos") || lower.contains("mac os") || lower.contains("os/macos") {
+    let os = if lower.contains("darwin")
+        || lower.contains("macos")
+        || lower.contains("mac os")
+        || lower.contains("os/macos")
+    {
         Os::MacOs
     } else if lower.contains("windows") || lower.contains("win32") || lower.contains("win64") {
         Os::Windows
@@ -111,14 +135,24 @@ pub fn agent(ua: Option<&str>) -> Agent {
         .next()
         .unwrap_or("")
         .to_string();
-    let product = if console { "console".to_string() } else if product.is_empty() { "none".to_string() } else { product };
+    let product = if console {
+        "console".to_string()
+    } else if product.is_empty() {
+        "none".to_string()
+    } else {
+        product
+    };
     let os_name = match os {
         Os::Linux => "linux",
         Os::MacOs => "macos",
         Os::Windows => "windows",
         Os::Other => "other",
     };
-    Agent { family: format!("{product}|{os_name}"), os, console }
+    Agent {
+        family: format!("{product}|{os_name}"),
+        os,
+        console,
+    }
 }
 
 #[cfg(test)]
@@ -128,22 +162,35 @@ mod tests {
     #[test]
     fn networks_are_bucketed() {
         let n = network(Some("203.0.113.45"));
-        assert_eq!((n.fine.as_str(), n.coarse.as_str(), n.class), ("203.0.113.0/24", "203.0.0.0/16", NetClass::Public));
+        assert_eq!(
+            (n.fine.as_str(), n.coarse.as_str(), n.class),
+            ("203.0.113.0/24", "203.0.0.0/16", NetClass::Public)
+        );
         assert_eq!(network(Some("10.1.2.3")).class, NetClass::Private);
-        assert_eq!(network(Some("ec2.amazonaws.com")).class, NetClass::AwsService);
+        assert_eq!(
+            network(Some("ec2.amazonaws.com")).class,
+            NetClass::AwsService
+        );
         assert_eq!(network(Some("2001:db8:1:2::5")).coarse, "2001:db8::/32");
         assert_eq!(network(None).class, NetClass::Unknown);
     }
 
     #[test]
     fn agent_families_ignore_versions() {
-        let a = agent(Some("aws-cli/2.15.1 Python/3.11.6 Linux/5.10 exe/x86_64.amzn.2"));
+        let a = agent(Some(
+            "aws-cli/2.15.1 Python/3.11.6 Linux/5.10 exe/x86_64.amzn.2",
+        ));
         let b = agent(Some("aws-cli/2.17.0 Python/3.12.1 Linux/6.1 exe/x86_64"));
         assert_eq!(a.family, b.family);
-        let mac = agent(Some("[aws-cli/1.18.136 Python/3.8.5 Darwin/19.5.0 botocore/1.17.5]"));
+        let mac = agent(Some(
+            "[aws-cli/1.18.136 Python/3.8.5 Darwin/19.5.0 botocore/1.17.5]",
+        ));
         assert_eq!(mac.family, "aws-cli|macos");
         assert!(mac.desktop());
         assert!(agent(Some("console.ec2.amazonaws.com")).console);
-        assert_eq!(agent(Some("Boto3/1.28.0 md/Botocore#1.31.0 ua/2.0 os/linux#5.10")).family, "boto3|linux");
+        assert_eq!(
+            agent(Some("Boto3/1.28.0 md/Botocore#1.31.0 ua/2.0 os/linux#5.10")).family,
+            "boto3|linux"
+        );
     }
 }

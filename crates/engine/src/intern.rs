@@ -11,7 +11,10 @@ pub struct Interner {
 
 impl Default for Interner {
     fn default() -> Self {
-        Self { map: HashMap::new(), strings: vec!["".into()] }
+        Self {
+            map: HashMap::new(),
+            strings: vec!["".into()],
+        }
     }
 }
 
@@ -59,7 +62,11 @@ impl IdArena {
 
     pub fn get(&self, i: u32) -> &str {
         let i = i as usize;
-        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) as usize };
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0) as usize
+        };
         let end = self.ends.get(i).copied().unwrap_or(0) as usize;
         self.bytes.get(start..end).unwrap_or("")
     }

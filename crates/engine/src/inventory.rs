@@ -45,14 +45,24 @@ impl IdentityStore {
             self.unattributed_events += 1;
             return None;
         };
-        let Resolved { id, name, kind, account, credential, human_evidence } = r;
+        let Resolved {
+            id,
+            name,
+            kind,
+            account,
+            credential,
+            human_evidence,
+        } = r;
         let ident = self.identities.entry(id).or_insert_with_key(|id| {
             let mut i = Identity::new(id.clone(), name, kind);
             i.kind_from = Provenance::Logs;
             i.account = account;
             i
         });
-        if human_evidence && ident.kind_from != Provenance::OwnersFile && ident.kind != IdentityKind::Human {
+        if human_evidence
+            && ident.kind_from != Provenance::OwnersFile
+            && ident.kind != IdentityKind::Human
+        {
             ident.kind = IdentityKind::Human;
             ident.kind_from = Provenance::Logs;
         }
@@ -79,8 +89,12 @@ impl IdentityStore {
                 self.identities.insert(inv.id.clone(), inv);
             }
             Some(cur) => {
-                let logs_say_human = cur.kind == IdentityKind::Human && cur.kind_from == Provenance::Logs;
-                if !logs_say_human && cur.kind_from != Provenance::OwnersFile && inv.kind_from != Provenance::Inferred {
+                let logs_say_human =
+                    cur.kind == IdentityKind::Human && cur.kind_from == Provenance::Logs;
+                if !logs_say_human
+                    && cur.kind_from != Provenance::OwnersFile
+                    && inv.kind_from != Provenance::Inferred
+                {
                     cur.kind = inv.kind;
                     cur.kind_from = inv.kind_from;
                 }
@@ -91,7 +105,9 @@ impl IdentityStore {
                 let p = inv.privileges;
                 cur.privileges.policies.extend(p.policies);
                 cur.privileges.groups.extend(p.groups);
-                cur.privileges.unresolved_policies.extend(p.unresolved_policies);
+                cur.privileges
+                    .unresolved_policies
+                    .extend(p.unresolved_policies);
                 if p.permissions_boundary.is_some() {
                     cur.privileges.permissions_boundary = p.permissions_boundary;
                 }
@@ -121,8 +137,8 @@ impl IdentityStore {
     }
 
     /// Applies `f` to every identity (owners file, enrichment).
-    pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut Identity)) {
-        self.identities.values_mut().for_each(|i| f(i));
+    pub fn for_each_mut(&mut self, f: impl FnMut(&mut Identity)) {
+        self.identities.values_mut().for_each(f);
     }
 
     /// Infers classes still unset, and returns the identities sorted by id.

@@ -21,8 +21,14 @@ pub struct Resolved {
 /// `arn:<partition>:sts::<acct>:assumed-role/<role>/<session>` → `arn:<partition>:iam::<acct>:role/<role>`.
 pub fn role_arn_from_assumed(arn: &str) -> Option<String> {
     let mut parts = arn.splitn(6, ':');
-    let (_, partition, _, _, account, rest) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (_, partition, _, _, account, rest) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
     let rest = rest.strip_prefix("assumed-role/")?;
     let role = rest.split('/').next()?;
     Some(format!("arn:{partition}:iam::{account}:role/{role}"))
@@ -40,7 +46,10 @@ pub fn arn_account(arn: &str) -> Option<&str> {
 }
 
 fn aws_key(actor: &Actor) -> Option<(String, CredentialKind)> {
-    actor.access_key_id.as_ref().map(|k| (k.clone(), tripline_model::Credential::kind_of_aws_key(k)))
+    actor
+        .access_key_id
+        .as_ref()
+        .map(|k| (k.clone(), tripline_model::Credential::kind_of_aws_key(k)))
 }
 
 /// Resolves the actor of an event, or `None` when the record does not say who called.
@@ -51,10 +60,17 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
     let r = match ptype {
         PrincipalType::IamUser => {
             let id = actor.arn.clone().or_else(|| {
-                Some(format!("arn:aws:iam::{}:user/{}", actor.account_id.as_deref()?, actor.user_name.as_deref()?))
+                Some(format!(
+                    "arn:aws:iam::{}:user/{}",
+                    actor.account_id.as_deref()?,
+                    actor.user_name.as_deref()?
+                ))
             })?;
             Resolved {
-                name: actor.user_name.clone().unwrap_or_else(|| arn_name(&id).to_string()),
+                name: actor
+                    .user_name
+                    .clone()
+                    .unwrap_or_else(|| arn_name(&id).to_string()),
                 account: account.or_else(|| arn_account(&id).map(str::to_string)),
                 id,
                 kind: IdentityKind::ServiceAccount,
@@ -72,8 +88,16 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
             let sso = name.starts_with("AWSReservedSSO_");
             Resolved {
                 account: account.or_else(|| arn_account(&id).map(str::to_string)),
-                kind: if sso { IdentityKind::Human } else { IdentityKind::WorkloadIdentity },
-                human_evidence: sso || actor.federated_provider.as_deref().is_some_and(|p| p.contains("saml")),
+                kind: if sso {
+                    IdentityKind::Human
+                } else {
+                    IdentityKind::WorkloadIdentity
+                },
+                human_evidence: sso
+                    || actor
+                        .federated_provider
+                        .as_deref()
+                        .is_some_and(|p| p.contains("saml")),
                 credential: aws_key(actor),
                 name,
                 id,
@@ -92,7 +116,13 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
             }
         }
         PrincipalType::Root => {
-            let acct = actor.account_id.clone().or_else(|| actor.arn.as_deref().and_then(arn_account).map(str::to_string))?;
+            let acct = actor.account_id.clone().or_else(|| {
+                actor
+                    .arn
+                    .as_deref()
+                    .and_then(arn_account)
+                    .map(str::to_string)
+            })?;
             Resolved {
                 id: format!("arn:aws:iam::{acct}:root"),
                 name: "root".into(),
@@ -103,7 +133,10 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
             }
         }
         PrincipalType::AwsService => {
-            let svc = actor.invoked_by.clone().or_else(|| actor.principal_id.clone())?;
+            let svc = actor
+                .invoked_by
+                .clone()
+                .or_else(|| actor.principal_id.clone())?;
             Resolved {
                 id: format!("service:{svc}"),
                 name: svc,
@@ -125,7 +158,10 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
             }
         }
         PrincipalType::WebIdentityUser => {
-            let provider = actor.federated_provider.clone().or_else(|| actor.principal_id.clone())?;
+            let provider = actor
+                .federated_provider
+                .clone()
+                .or_else(|| actor.principal_id.clone())?;
             let user = actor.user_name.clone().unwrap_or_default();
             Resolved {
                 id: format!("webidentity:{provider}/{user}"),
@@ -137,7 +173,11 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
             }
         }
         PrincipalType::SamlUser | PrincipalType::IdentityCenterUser => {
-            let id = actor.arn.clone().or_else(|| actor.user_name.clone()).or_else(|| actor.principal_id.clone())?;
+            let id = actor
+                .arn
+                .clone()
+                .or_else(|| actor.user_name.clone())
+                .or_else(|| actor.principal_id.clone())?;
             Resolved {
                 name: actor.user_name.clone().unwrap_or_else(|| id.clone()),
                 id,
@@ -150,7 +190,10 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
         PrincipalType::K8sServiceAccount => {
             let username = actor.arn.clone()?;
             let name = username.rsplit(':').next().unwrap_or(&username).to_string();
-            let token = actor.principal_id.clone().unwrap_or_else(|| format!("token:{username}"));
+            let token = actor
+                .principal_id
+                .clone()
+                .unwrap_or_else(|| format!("token:{username}"));
             Resolved {
                 id: username,
                 name,
@@ -179,7 +222,11 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
             Resolved {
                 name: username.clone(),
                 id: username,
-                kind: if component { IdentityKind::CloudService } else { IdentityKind::Human },
+                kind: if component {
+                    IdentityKind::CloudService
+                } else {
+                    IdentityKind::Human
+                },
                 account: None,
                 credential: None,
                 human_evidence: !component && ptype == PrincipalType::K8sUser,
@@ -215,7 +262,8 @@ mod tests {
     #[test]
     fn assumed_role_arns_map_to_the_role() {
         assert_eq!(
-            role_arn_from_assumed("arn:aws:sts::123456789012:assumed-role/Deployer/i-0abc").as_deref(),
+            role_arn_from_assumed("arn:aws:sts::123456789012:assumed-role/Deployer/i-0abc")
+                .as_deref(),
             Some("arn:aws:iam::123456789012:role/Deployer")
         );
         assert_eq!(
@@ -237,7 +285,10 @@ mod tests {
         let r = resolve(&actor, Some("aws-sdk-go")).unwrap();
         assert_eq!(r.id, "arn:aws:iam::1:role/App");
         assert_eq!(r.kind, IdentityKind::WorkloadIdentity);
-        assert_eq!(r.credential, Some(("ASIAEXAMPLE".into(), CredentialKind::SessionToken)));
+        assert_eq!(
+            r.credential,
+            Some(("ASIAEXAMPLE".into(), CredentialKind::SessionToken))
+        );
         assert!(resolve(&Actor::default(), None).is_none());
     }
 }

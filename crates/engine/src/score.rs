@@ -25,9 +25,10 @@ pub fn class_weights(class: IdentityClass) -> (f64, f64, f64) {
         IdentityClass::Agent => (0.35, 0.75, 0.80),
         IdentityClass::SharedIntegration => (0.35, 0.80, 0.70),
         IdentityClass::Telemetry => (0.25, 0.65, 0.60),
-        IdentityClass::CiCd | IdentityClass::Workload | IdentityClass::BatchJob | IdentityClass::Unclassified => {
-            (0.35, 0.75, 0.75)
-        }
+        IdentityClass::CiCd
+        | IdentityClass::Workload
+        | IdentityClass::BatchJob
+        | IdentityClass::Unclassified => (0.35, 0.75, 0.75),
     }
 }
 
@@ -36,8 +37,16 @@ fn noisy_or<'a>(base: f64, ws: impl Iterator<Item = &'a Signal>) -> f64 {
 }
 
 /// The score, its drivers, and a printed formula; fills `points` on each signal.
-pub fn score(class: IdentityClass, privilege_known: bool, signals: &mut [Signal]) -> (f64, Drivers, String) {
-    let p0 = if privilege_known { 0.0 } else { UNKNOWN_PRIVILEGE };
+pub fn score(
+    class: IdentityClass,
+    privilege_known: bool,
+    signals: &mut [Signal],
+) -> (f64, Drivers, String) {
+    let p0 = if privilege_known {
+        0.0
+    } else {
+        UNKNOWN_PRIVILEGE
+    };
     let of = |d: Driver| move |s: &&Signal| s.driver == d;
     let p = noisy_or(p0, signals.iter().filter(of(Driver::Privilege)));
     let e = noisy_or(0.0, signals.iter().filter(of(Driver::Exposure)));
@@ -53,12 +62,29 @@ pub fn score(class: IdentityClass, privilege_known: bool, signals: &mut [Signal]
     // product of complements), then across each driver's signals in proportion to -ln(1 - w).
     let l = |t: f64| -(1.0 - t).max(1e-12).ln();
     let total = l(tp) + l(te) + l(tb);
-    for (d, t) in [(Driver::Privilege, tp), (Driver::Exposure, te), (Driver::Behaviour, tb)] {
-        let share = if total > 0.0 { score * l(t) / total } else { 0.0 };
+    for (d, t) in [
+        (Driver::Privilege, tp),
+        (Driver::Exposure, te),
+        (Driver::Behaviour, tb),
+    ] {
+        let share = if total > 0.0 {
+            score * l(t) / total
+        } else {
+            0.0
+        };
         let prior = if d == Driver::Privilege { l(p0) } else { 0.0 };
-        let sum: f64 = prior + signals.iter().filter(|s| s.driver == d).map(|s| l(s.severity.weight())).sum::<f64>();
+        let sum: f64 = prior
+            + signals
+                .iter()
+                .filter(|s| s.driver == d)
+                .map(|s| l(s.severity.weight()))
+                .sum::<f64>();
         for sig in signals.iter_mut().filter(|s| s.driver == d) {
-            sig.points = if sum > 0.0 { share * l(sig.severity.weight()) / sum } else { 0.0 };
+            sig.points = if sum > 0.0 {
+                share * l(sig.severity.weight()) / sum
+            } else {
+                0.0
+            };
         }
     }
     let formula = format!(
@@ -66,7 +92,15 @@ pub fn score(class: IdentityClass, privilege_known: bool, signals: &mut [Signal]
         if privilege_known { "" } else { " (privilege unknown: prior 0.30)" },
         class.as_str()
     );
-    (score, Drivers { privilege: p, exposure: e, behaviour: b }, formula)
+    (
+        score,
+        Drivers {
+            privilege: p,
+            exposure: e,
+            behaviour: b,
+        },
+        formula,
+    )
 }
 
 /// The recommended next step for a triage table.
@@ -79,14 +113,22 @@ pub fn next_step(level: Level, d: &Drivers) -> &'static str {
         Driver::Privilege
     };
     match (level, dominant) {
-        (Level::Critical, Driver::Behaviour) => "contain: time-boxed restriction now, rotate credentials, page the owner",
-        (Level::Critical, Driver::Exposure) => "rotate the credential now and restrict until the owner confirms",
+        (Level::Critical, Driver::Behaviour) => {
+            "contain: time-boxed restriction now, rotate credentials, page the owner"
+        }
+        (Level::Critical, Driver::Exposure) => {
+            "rotate the credential now and restrict until the owner confirms"
+        }
         (Level::Critical, Driver::Privilege) => "owner review: remove admin/escalation rights",
-        (Level::High, Driver::Behaviour) => "step-up: ask the owner to confirm the activity; restrict if unconfirmed",
+        (Level::High, Driver::Behaviour) => {
+            "step-up: ask the owner to confirm the activity; restrict if unconfirmed"
+        }
         (Level::High, Driver::Exposure) => "rotate the credential (short-lived where possible)",
         (Level::High, Driver::Privilege) => "right-size permissions (least privilege)",
         (Level::Medium, Driver::Behaviour) => "notify the owner to verify the new activity",
-        (Level::Medium, Driver::Exposure) => "schedule rotation; replace long-lived keys with short-lived credentials",
+        (Level::Medium, Driver::Exposure) => {
+            "schedule rotation; replace long-lived keys with short-lived credentials"
+        }
         (Level::Medium, Driver::Privilege) => "review granted-but-unused permissions",
         (Level::Low, _) => "observe",
     }
@@ -115,8 +157,22 @@ mod tests {
     #[test]
     fn privilege_plus_drift_ranks_above_either_alone() {
         let c = IdentityClass::Unclassified;
-        let (priv_only, ..) = score(c, true, &mut [sig(Driver::Privilege, Severity::High), sig(Driver::Privilege, Severity::High)]);
-        let (drift_only, ..) = score(c, true, &mut [sig(Driver::Behaviour, Severity::High), sig(Driver::Behaviour, Severity::Medium)]);
+        let (priv_only, ..) = score(
+            c,
+            true,
+            &mut [
+                sig(Driver::Privilege, Severity::High),
+                sig(Driver::Privilege, Severity::High),
+            ],
+        );
+        let (drift_only, ..) = score(
+            c,
+            true,
+            &mut [
+                sig(Driver::Behaviour, Severity::High),
+                sig(Driver::Behaviour, Severity::Medium),
+            ],
+        );
         let (both, ..) = score(
             c,
             true,
@@ -127,7 +183,10 @@ mod tests {
                 sig(Driver::Behaviour, Severity::Medium),
             ],
         );
-        assert!(both > priv_only + drift_only, "{both} vs {priv_only} + {drift_only}");
+        assert!(
+            both > priv_only + drift_only,
+            "{both} vs {priv_only} + {drift_only}"
+        );
         assert!(Level::of(both) >= Level::High);
         assert!(Level::of(drift_only) <= Level::Medium);
     }
@@ -146,7 +205,11 @@ mod tests {
 
     #[test]
     fn info_signals_carry_no_weight() {
-        let (zero, ..) = score(IdentityClass::CiCd, true, &mut [sig(Driver::Behaviour, Severity::Info)]);
+        let (zero, ..) = score(
+            IdentityClass::CiCd,
+            true,
+            &mut [sig(Driver::Behaviour, Severity::Info)],
+        );
         assert_eq!(zero, 0.0);
     }
 }

@@ -65,7 +65,10 @@ mod tests {
 
     #[test]
     fn depth_counts_structure_not_strings() {
-        assert!(!json_depth_exceeds(br#"{"a":{"b":[1,2,{"c":"[[[[[[[["}]}}"#, 4));
+        assert!(!json_depth_exceeds(
+            br#"{"a":{"b":[1,2,{"c":"[[[[[[[["}]}}"#,
+            4
+        ));
         assert!(json_depth_exceeds(br#"{"a":{"b":[1,2,{"c":"x"}]}}"#, 3));
         assert!(!json_depth_exceeds(br#"{"a":"\"{{{{"}"#, 1));
         let deep = "[".repeat(1000) + &"]".repeat(1000);

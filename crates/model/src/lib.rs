@@ -132,7 +132,10 @@ pub enum IdentityKind {
 impl IdentityKind {
     /// Non-human identities are what Tripline scores; humans and cloud services are context.
     pub fn is_nhi(self) -> bool {
-        matches!(self, Self::ServiceAccount | Self::ApiKey | Self::WorkloadIdentity | Self::AiAgent)
+        matches!(
+            self,
+            Self::ServiceAccount | Self::ApiKey | Self::WorkloadIdentity | Self::AiAgent
+        )
     }
 }
 
@@ -177,14 +180,17 @@ impl IdentityClass {
 
     pub fn parse(s: &str) -> Option<Self> {
         let norm = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        Self::ALL.into_iter().find(|c| c.as_str() == norm).or(match norm.as_str() {
-            "admin" => Some(Self::AdminFacing),
-            "cicd" | "ci" | "pipeline" => Some(Self::CiCd),
-            "integration" | "shared" => Some(Self::SharedIntegration),
-            "batch" => Some(Self::BatchJob),
-            "ai_agent" => Some(Self::Agent),
-            _ => None,
-        })
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == norm)
+            .or(match norm.as_str() {
+                "admin" => Some(Self::AdminFacing),
+                "cicd" | "ci" | "pipeline" => Some(Self::CiCd),
+                "integration" | "shared" => Some(Self::SharedIntegration),
+                "batch" => Some(Self::BatchJob),
+                "ai_agent" => Some(Self::Agent),
+                _ => None,
+            })
     }
 }
 

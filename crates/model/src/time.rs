@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -76,7 +78,11 @@ impl Timestamp {
             return None;
         }
         let min = digits(b, 14, 2)?;
-        let (sec, mut i) = if b.get(16) == Some(&b':') { (digits(b, 17, 2)?, 19) } else { (0, 16) };
+        let (sec, mut i) = if b.get(16) == Some(&b':') {
+            (digits(b, 17, 2)?, 19)
+        } else {
+            (0, 16)
+        };
         if hour > 23 || min > 59 || sec > 60 {
             return None;
         }
@@ -148,7 +154,13 @@ impl fmt::Display for Timestamp {
         let ms_of_day = self.0.rem_euclid(Self::MS_PER_DAY);
         let (y, m, d) = civil_from_days(day);
         let s = ms_of_day / 1000;
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, (s / 60) % 60, s % 60)
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60
+        )
     }
 }
 
@@ -160,25 +172,53 @@ mod tests {
     fn parses_the_layouts_seen_in_real_logs() {
         let base = Timestamp::parse("2024-07-30T21:31:10Z").unwrap();
         assert_eq!(base.to_string(), "2024-07-30T21:31:10Z");
-        assert_eq!(Timestamp::parse("2024-07-30T21:31:10.250Z").unwrap().0, base.0 + 250);
+        assert_eq!(
+            Timestamp::parse("2024-07-30T21:31:10.250Z").unwrap().0,
+            base.0 + 250
+        );
         assert_eq!(Timestamp::parse("2024-07-30 21:31:10+00:00").unwrap(), base);
         assert_eq!(Timestamp::parse("2024-07-30T23:31:10+02:00").unwrap(), base);
-        assert_eq!(Timestamp::parse("2024-07-30T21:31:10.123456Z").unwrap().0, base.0 + 123);
-        assert_eq!(Timestamp::parse("2022-11-29 00:09:04.38").unwrap().to_string(), "2022-11-29T00:09:04Z");
+        assert_eq!(
+            Timestamp::parse("2024-07-30T21:31:10.123456Z").unwrap().0,
+            base.0 + 123
+        );
+        assert_eq!(
+            Timestamp::parse("2022-11-29 00:09:04.38")
+                .unwrap()
+                .to_string(),
+            "2022-11-29T00:09:04Z"
+        );
         assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z").unwrap().0, 0);
-        assert_eq!(Timestamp::parse("2000-03-01").unwrap().to_string(), "2000-03-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::parse("2000-03-01").unwrap().to_string(),
+            "2000-03-01T00:00:00Z"
+        );
     }
 
     #[test]
     fn rejects_garbage() {
-        for s in ["", "N/A", "no_information", "2024-13-01T00:00:00Z", "2024-07-30T25:00:00Z", "2024-07-30T21:31:10Zjunk", "2024/07/30"] {
+        for s in [
+            "",
+            "N/A",
+            "no_information",
+            "2024-13-01T00:00:00Z",
+            "2024-07-30T25:00:00Z",
+            "2024-07-30T21:31:10Zjunk",
+            "2024/07/30",
+        ] {
             assert_eq!(Timestamp::parse(s), None, "{s}");
         }
     }
 
     #[test]
     fn round_trips_across_leap_years_and_negative_days() {
-        for ms in [-86_400_001_i64, 0, 951_782_400_000, 1_709_164_800_000, 4_102_444_799_000] {
+        for ms in [
+            -86_400_001_i64,
+            0,
+            951_782_400_000,
+            1_709_164_800_000,
+            4_102_444_799_000,
+        ] {
             let t = Timestamp(ms - ms.rem_euclid(1000));
             assert_eq!(Timestamp::parse(&t.to_string()), Some(t));
         }

@@ -65,7 +65,7 @@ impl<'a> Stmt<'a> {
         if self.actions.is_empty() && self.not_actions.is_empty() {
             return false;
         }
-        (self.actions.is_empty() || self.actions.iter().any(|p| covers(p, q)))
+        (self.actions.is_empty() || self.actions.iter().any(|p| action_covers(p, q)))
             && !self.not_actions.iter().any(|n| intersects(n, q))
     }
 
@@ -75,7 +75,7 @@ impl<'a> Stmt<'a> {
             return false;
         }
         (self.actions.is_empty() || self.actions.iter().any(|p| intersects(p, q)))
-            && !self.not_actions.iter().any(|n| covers(n, q))
+            && !self.not_actions.iter().any(|n| action_covers(n, q))
     }
 
     /// An unconditional Deny on every resource: removes what it matches.
@@ -87,6 +87,21 @@ impl<'a> Stmt<'a> {
     fn is_narrowing_deny(&self) -> bool {
         !self.allow && !self.conditional && (self.all_resources || !self.not_resources.is_empty())
     }
+}
+
+/// Whether action pattern `outer` includes every action `inner` matches. Every IAM action has
+/// a `service:` prefix, so `*:*` is as good as `*`.
+fn action_covers(outer: &str, inner: &str) -> bool {
+    is_any_action(outer) || covers(outer, inner)
+}
+
+/// `*`, `*:*` (and runs of stars on either side).
+fn is_any_action(p: &str) -> bool {
+    let (svc, act) = p.split_once(':').unwrap_or((p, "*"));
+    !svc.is_empty()
+        && !act.is_empty()
+        && svc.bytes().all(|b| b == b'*')
+        && act.bytes().all(|b| b == b'*')
 }
 
 /// `*`, `arn:*` and the like: every resource.
@@ -127,7 +142,7 @@ impl Target {
                     || s.resources.iter().any(|r| {
                         is_all_resource(r) || {
                             let r = r.to_ascii_lowercase();
-                            r.ends_with(":role/*") || r.ends_with(":*") || r.ends_with("role*")
+                            r.ends_with(":role/*") || r.ends_with(":role*") || r.ends_with(":*")
                         }
                     })
             }
@@ -153,8 +168,7 @@ fn passed_to_allows(s: &Stmt<'_>, service: &str) -> bool {
                 continue;
             }
             let op = op.to_ascii_lowercase();
-            if !op.starts_with("string") && !op.starts_with("forany") && !op.starts_with("forall")
-            {
+            if !op.starts_with("string") && !op.starts_with("forany") && !op.starts_with("forall") {
                 continue;
             }
             let negated = op.contains("not");
@@ -260,7 +274,7 @@ impl<'a> PolicySet<'a> {
                 match literal_service(p) {
                     Some(svc) => {
                         let granted = !self.pattern_denied(p)
-                            && !s.not_actions.iter().any(|n| covers(n, p));
+                            && !s.not_actions.iter().any(|n| action_covers(n, p));
                         let e = idx.literal.entry(svc.to_ascii_lowercase()).or_insert(false);
                         *e |= granted;
                     }
@@ -282,7 +296,7 @@ impl<'a> PolicySet<'a> {
                     Some(_) => return false,
                 },
             };
-            !s.not_actions.iter().any(|n| covers(n, &q)) && !self.pattern_denied(&q)
+            !s.not_actions.iter().any(|n| action_covers(n, &q)) && !self.pattern_denied(&q)
         })
     }
 
@@ -408,10 +422,8 @@ impl<'a> Ctx<'a> {
             .collect();
         let mut boundary_uncond = true;
         if let Some(b) = &self.boundary {
-            let b_star: Vec<&Stmt<'a>> = b
-                .full_allows("*")
-                .filter(|s| !s.is_not_action())
-                .collect();
+            let b_star: Vec<&Stmt<'a>> =
+                b.full_allows("*").filter(|s| !s.is_not_action()).collect();
             if b_star.is_empty() || b.pattern_narrowed("*") {
                 return (false, Vec::new(), false);
             }
@@ -459,12 +471,13 @@ impl<'a> Ctx<'a> {
                     s.all_resources
                         && (s.is_not_action()
                             || (s.not_actions.is_empty()
-                                && s.actions.iter().any(|p| covers(p, "*"))))
+                                && s.actions.iter().any(|p| action_covers(p, "*"))))
                 })
                 .collect();
-            let everything_denied = set.stmts.iter().any(|d| {
-                d.is_narrowing_deny() && (d.is_not_action() || d.covers_pattern("*"))
-            });
+            let everything_denied = set
+                .stmts
+                .iter()
+                .any(|d| d.is_narrowing_deny() && (d.is_not_action() || d.covers_pattern("*")));
             if unbounded.is_empty() || everything_denied {
                 star = false;
                 break;
@@ -475,11 +488,11 @@ impl<'a> Ctx<'a> {
                 for n in unbounded.iter().flat_map(|s| s.not_actions.iter()) {
                     let excluded_everywhere = unbounded
                         .iter()
-                        .all(|s| s.not_actions.iter().any(|m| covers(m, n)));
+                        .all(|s| s.not_actions.iter().any(|m| action_covers(m, n)));
                     let regranted = set.allows().any(|s| {
                         s.all_resources
                             && !s.is_not_action()
-                            && s.actions.iter().any(|p| covers(p, n))
+                            && s.actions.iter().any(|p| action_covers(p, n))
                     });
                     if excluded_everywhere && !regranted {
                         exceptions.insert(n.clone());
@@ -510,12 +523,18 @@ impl<'a> Ctx<'a> {
             .into_iter()
             .filter(|svc| {
                 self.identity.grants_service(&id_idx, svc)
-                    && b_idx.as_ref().is_none_or(|(b, bi)| b.grants_service(bi, svc))
+                    && match &b_idx {
+                        None => true,
+                        Some((b, bi)) => b.grants_service(bi, svc),
+                    }
             })
             .map(str::to_string)
             .collect();
         let star = self.identity.unbounded_live(&id_idx)
-            && b_idx.as_ref().is_none_or(|(b, bi)| b.unbounded_live(bi));
+            && match &b_idx {
+                None => true,
+                Some((b, bi)) => b.unbounded_live(bi),
+            };
         if star {
             out.insert(0, "*".to_string());
         }

@@ -48,7 +48,8 @@ pub(crate) fn matches(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 fn has_wildcard(s: &str) -> bool {
@@ -94,7 +95,8 @@ pub(crate) fn covers(outer: &str, inner: &str) -> bool {
             return false;
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// Whether some string matches both patterns.
@@ -144,10 +146,8 @@ pub(crate) fn intersects(a: &str, b: &str) -> bool {
                     stack.push((i + 1, j));
                 }
             }
-            (Some(x), Some(y)) => {
-                if x == b'?' || y == b'?' || x.eq_ignore_ascii_case(&y) {
-                    stack.push((i + 1, j + 1));
-                }
+            (Some(x), Some(y)) if x == b'?' || y == b'?' || x.eq_ignore_ascii_case(&y) => {
+                stack.push((i + 1, j + 1));
             }
             _ => {}
         }

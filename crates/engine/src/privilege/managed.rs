@@ -138,7 +138,10 @@ const KNOWN: &[(&str, &[KnownStmt])] = &[
             "iam:SimulatePrincipalPolicy",
         ])],
     ),
-    ("AmazonS3FullAccess", &[allow(&["s3:*", "s3-object-lambda:*"])]),
+    (
+        "AmazonS3FullAccess",
+        &[allow(&["s3:*", "s3-object-lambda:*"])],
+    ),
     (
         "AmazonS3ReadOnlyAccess",
         &[allow(&[
@@ -152,7 +155,12 @@ const KNOWN: &[(&str, &[KnownStmt])] = &[
     (
         "AmazonEC2FullAccess",
         &[
-            allow(&["ec2:*", "elasticloadbalancing:*", "cloudwatch:*", "autoscaling:*"]),
+            allow(&[
+                "ec2:*",
+                "elasticloadbalancing:*",
+                "cloudwatch:*",
+                "autoscaling:*",
+            ]),
             service_linked_role(&[
                 "autoscaling.amazonaws.com",
                 "ec2scheduled.amazonaws.com",
@@ -463,7 +471,10 @@ const KNOWN: &[(&str, &[KnownStmt])] = &[
             ),
         ],
     ),
-    ("AWSCloudFormationFullAccess", &[allow(&["cloudformation:*"])]),
+    (
+        "AWSCloudFormationFullAccess",
+        &[allow(&["cloudformation:*"])],
+    ),
     ("AmazonSQSFullAccess", &[allow(&["sqs:*"])]),
     ("AmazonSNSFullAccess", &[allow(&["sns:*"])]),
     ("AmazonKinesisFullAccess", &[allow(&["kinesis:*"])]),

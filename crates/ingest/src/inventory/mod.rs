@@ -14,8 +14,8 @@ pub mod authz;
 pub mod credreport;
 mod error;
 pub mod glob;
-pub mod owners;
 mod load;
+pub mod owners;
 pub use load::{load, InventoryFormat, Loaded};
 pub mod policy;
 

@@ -149,7 +149,10 @@ fn strip_api_version(name: &str) -> &str {
         end = i - 1;
     }
     // eight digits of a date
-    if end >= 9 && b.get(end - 8..end).is_some_and(|d| d.iter().all(u8::is_ascii_digit)) {
+    if end >= 9
+        && b.get(end - 8..end)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    {
         let trimmed = end - 8;
         if b.get(trimmed - 1).is_some_and(u8::is_ascii_alphabetic) {
             return name.get(..trimmed).unwrap_or(name);
@@ -170,7 +173,11 @@ pub fn is_denied(code: &str) -> bool {
 }
 
 fn resource_of(rec: &CloudTrailRecord<'_>) -> Option<String> {
-    if let Some(arn) = rec.resources.as_ref().and_then(|r| r.iter().find_map(|x| x.arn.clone())) {
+    if let Some(arn) = rec
+        .resources
+        .as_ref()
+        .and_then(|r| r.iter().find_map(|x| x.arn.clone()))
+    {
         return Some(arn);
     }
     let raw = rec.request_parameters?;
@@ -213,14 +220,23 @@ pub(crate) fn to_event(rec: CloudTrailRecord<'_>, raw: &[u8]) -> Result<(Event, 
         Some(id) => (id, false),
         None => (derived_id(raw), true),
     };
-    let time_text =
-        rec.event_time.or(rec.at_timestamp).ok_or("cloudtrail record has no eventTime")?;
+    let time_text = rec
+        .event_time
+        .or(rec.at_timestamp)
+        .ok_or("cloudtrail record has no eventTime")?;
     let time = Timestamp::parse(&time_text)
         .ok_or_else(|| format!("cloudtrail eventTime {time_text:?} is not an RFC 3339 time"))?;
-    let source = rec.event_source.ok_or("cloudtrail record has no eventSource")?;
+    let source = rec
+        .event_source
+        .ok_or("cloudtrail record has no eventSource")?;
     let name = rec.event_name.ok_or("cloudtrail record has no eventName")?;
-    let ui = rec.user_identity.ok_or("cloudtrail record has no userIdentity")?;
-    let service = source.strip_suffix(".amazonaws.com").unwrap_or(&source).to_string();
+    let ui = rec
+        .user_identity
+        .ok_or("cloudtrail record has no userIdentity")?;
+    let service = source
+        .strip_suffix(".amazonaws.com")
+        .unwrap_or(&source)
+        .to_string();
     let action = format!("{service}:{}", strip_api_version(&name));
     let outcome = match rec.error_code.as_deref() {
         Some(code) if is_denied(code) => Outcome::Denied,
@@ -245,30 +261,36 @@ pub(crate) fn to_event(rec: CloudTrailRecord<'_>, raw: &[u8]) -> Result<(Event, 
             .and_then(|w| w.federated_provider)
             .or(ui.identity_provider),
         invoked_by: ui.invoked_by,
-        mfa_authenticated: attrs.mfa_authenticated.as_ref().and_then(BoolOrString::as_bool),
+        mfa_authenticated: attrs
+            .mfa_authenticated
+            .as_ref()
+            .and_then(BoolOrString::as_bool),
         session_created: attrs.creation_date.as_deref().and_then(Timestamp::parse),
         ec2_role_delivery: sc.ec2_role_delivery,
         source_identity: sc.source_identity,
         groups: Vec::new(),
     };
-    Ok((Event {
-        id,
-        source: LogSource::CloudTrail,
-        time,
-        actor,
-        service,
-        action,
-        resource,
-        source_ip: rec.source_ip_address,
-        user_agent: rec.user_agent,
-        region: rec.aws_region,
-        account: rec.recipient_account_id,
-        outcome,
-        error_code: rec.error_code,
-        read_only: rec.read_only.as_ref().and_then(BoolOrString::as_bool),
-        vpc_endpoint: rec.vpc_endpoint_id,
-        event_type: rec.event_type,
-    }, derived))
+    Ok((
+        Event {
+            id,
+            source: LogSource::CloudTrail,
+            time,
+            actor,
+            service,
+            action,
+            resource,
+            source_ip: rec.source_ip_address,
+            user_agent: rec.user_agent,
+            region: rec.aws_region,
+            account: rec.recipient_account_id,
+            outcome,
+            error_code: rec.error_code,
+            read_only: rec.read_only.as_ref().and_then(BoolOrString::as_bool),
+            vpc_endpoint: rec.vpc_endpoint_id,
+            event_type: rec.event_type,
+        },
+        derived,
+    ))
 }
 
 #[cfg(test)]
@@ -277,10 +299,19 @@ mod tests {
 
     #[test]
     fn api_versions_are_stripped_from_event_names() {
-        assert_eq!(strip_api_version("UpdateFunctionConfiguration20150331v2"), "UpdateFunctionConfiguration");
-        assert_eq!(strip_api_version("CreateFunction20150331"), "CreateFunction");
+        assert_eq!(
+            strip_api_version("UpdateFunctionConfiguration20150331v2"),
+            "UpdateFunctionConfiguration"
+        );
+        assert_eq!(
+            strip_api_version("CreateFunction20150331"),
+            "CreateFunction"
+        );
         assert_eq!(strip_api_version("GetObject"), "GetObject");
-        assert_eq!(strip_api_version("CreateDistribution2020_05_31"), "CreateDistribution2020_05_31");
+        assert_eq!(
+            strip_api_version("CreateDistribution2020_05_31"),
+            "CreateDistribution2020_05_31"
+        );
         assert_eq!(strip_api_version("v2"), "v2");
         assert_eq!(strip_api_version("20150331"), "20150331");
     }

@@ -19,8 +19,16 @@ pub struct Discovered {
     pub unreadable: Vec<(PathBuf, String)>,
 }
 
-const LOG_EXTENSIONS: [&str; 8] =
-    [".json", ".jsonl", ".ndjson", ".log", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".log.gz"];
+const LOG_EXTENSIONS: [&str; 8] = [
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".log",
+    ".json.gz",
+    ".jsonl.gz",
+    ".ndjson.gz",
+    ".log.gz",
+];
 
 fn looks_like_log(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -53,7 +61,10 @@ fn walk(dir: &Path, out: &mut Discovered) {
     let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     children.sort();
     for child in children {
-        let name = child.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = child
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }
@@ -111,7 +122,9 @@ impl<R: Read> Read for Capped<R> {
                 _ => Err(io::Error::other(CAP_REACHED)),
             };
         }
-        let want = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.inner.read(buf.get_mut(..want).unwrap_or_default())?;
         self.remaining -= n as u64;
         Ok(n)
@@ -133,15 +146,34 @@ pub fn open(
     progress: Option<ProgressFn>,
 ) -> io::Result<(Box<dyn BufRead + Send>, Compression)> {
     let file = File::open(path)?;
-    let mut raw = BufReader::with_capacity(256 << 10, Counting { inner: file, pending: 0, progress });
+    let mut raw = BufReader::with_capacity(
+        256 << 10,
+        Counting {
+            inner: file,
+            pending: 0,
+            progress,
+        },
+    );
     let is_gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     if is_gzip {
         let dec = flate2::bufread::MultiGzDecoder::new(raw);
-        let capped = Capped { inner: dec, remaining: max_decompressed };
-        Ok((Box::new(BufReader::with_capacity(256 << 10, capped)), Compression::Gzip))
+        let capped = Capped {
+            inner: dec,
+            remaining: max_decompressed,
+        };
+        Ok((
+            Box::new(BufReader::with_capacity(256 << 10, capped)),
+            Compression::Gzip,
+        ))
     } else {
-        let capped = Capped { inner: raw, remaining: max_decompressed };
-        Ok((Box::new(BufReader::with_capacity(256 << 10, capped)), Compression::None))
+        let capped = Capped {
+            inner: raw,
+            remaining: max_decompressed,
+        };
+        Ok((
+            Box::new(BufReader::with_capacity(256 << 10, capped)),
+            Compression::None,
+        ))
     }
 }
 
@@ -221,7 +253,10 @@ mod tests {
         let mut buf = Vec::new();
         assert_eq!(read_capped_line(&mut r, &mut buf, 8).unwrap(), Line::Ok);
         assert_eq!(buf, b"short");
-        assert_eq!(read_capped_line(&mut r, &mut buf, 8).unwrap(), Line::TooLong(16));
+        assert_eq!(
+            read_capped_line(&mut r, &mut buf, 8).unwrap(),
+            Line::TooLong(16)
+        );
         assert_eq!(buf, b"01234567");
         assert_eq!(read_capped_line(&mut r, &mut buf, 8).unwrap(), Line::Ok);
         assert_eq!(buf, b"last");
@@ -230,12 +265,18 @@ mod tests {
 
     #[test]
     fn decompression_is_capped() {
-        let mut capped = Capped { inner: io::Cursor::new(vec![7u8; 100]), remaining: 10 };
+        let mut capped = Capped {
+            inner: io::Cursor::new(vec![7u8; 100]),
+            remaining: 10,
+        };
         let mut out = Vec::new();
         let err = capped.read_to_end(&mut out).unwrap_err();
         assert_eq!(err.to_string(), CAP_REACHED);
         assert_eq!(out.len(), 10);
-        let mut exact = Capped { inner: io::Cursor::new(vec![7u8; 10]), remaining: 10 };
+        let mut exact = Capped {
+            inner: io::Cursor::new(vec![7u8; 10]),
+            remaining: 10,
+        };
         assert_eq!(exact.read_to_end(&mut Vec::new()).unwrap(), 10);
     }
 }

@@ -82,7 +82,10 @@ pub(crate) fn to_event(ev: AuditEvent, raw: &[u8]) -> Result<(Event, bool), Stri
         format!("kubernetes requestReceivedTimestamp {time_text:?} is not an RFC 3339 time")
     })?;
     let user = ev.user.ok_or("kubernetes audit event has no user")?;
-    let username = user.username.clone().ok_or("kubernetes audit event has no user.username")?;
+    let username = user
+        .username
+        .clone()
+        .ok_or("kubernetes audit event has no user.username")?;
     let verb = ev.verb.ok_or("kubernetes audit event has no verb")?;
     let obj = ev.object_ref.unwrap_or_default();
     let service = match obj.api_group.as_deref() {
@@ -109,38 +112,52 @@ pub(crate) fn to_event(ev: AuditEvent, raw: &[u8]) -> Result<(Event, bool), Stri
         s
     });
     let code = ev.response_status.and_then(|s| s.code);
-    let forbidden = ev.annotations.get("authorization.k8s.io/decision").is_some_and(|d| d == "forbid");
+    let forbidden = ev
+        .annotations
+        .get("authorization.k8s.io/decision")
+        .is_some_and(|d| d == "forbid");
     let outcome = match code {
         Some(401 | 403) => Outcome::Denied,
         _ if forbidden => Outcome::Denied,
         Some(c) if c >= 400 => Outcome::Failure,
         _ => Outcome::Success,
     };
-    let pod = user.extra.get("authentication.kubernetes.io/pod-name").and_then(|v| v.first()).cloned();
+    let pod = user
+        .extra
+        .get("authentication.kubernetes.io/pod-name")
+        .and_then(|v| v.first())
+        .cloned();
     let actor = Actor {
         principal_type: Some(principal_type(&username)),
         arn: Some(username),
-        principal_id: user.extra.get("authentication.kubernetes.io/credential-id").and_then(|v| v.first()).cloned(),
+        principal_id: user
+            .extra
+            .get("authentication.kubernetes.io/credential-id")
+            .and_then(|v| v.first())
+            .cloned(),
         source_identity: pod,
         groups: user.groups,
         ..Actor::default()
     };
-    Ok((Event {
-        id,
-        source: LogSource::K8sAudit,
-        time,
-        actor,
-        service,
-        action,
-        resource,
-        source_ip: ev.source_ips.into_iter().next(),
-        user_agent: ev.user_agent,
-        region: None,
-        account: None,
-        outcome,
-        error_code: code.filter(|c| *c >= 400).map(|c| c.to_string()),
-        read_only: Some(matches!(verb.as_str(), "get" | "list" | "watch")),
-        vpc_endpoint: None,
-        event_type: ev.stage,
-    }, derived))
+    Ok((
+        Event {
+            id,
+            source: LogSource::K8sAudit,
+            time,
+            actor,
+            service,
+            action,
+            resource,
+            source_ip: ev.source_ips.into_iter().next(),
+            user_agent: ev.user_agent,
+            region: None,
+            account: None,
+            outcome,
+            error_code: code.filter(|c| *c >= 400).map(|c| c.to_string()),
+            read_only: Some(matches!(verb.as_str(), "get" | "list" | "watch")),
+            vpc_endpoint: None,
+            event_type: ev.stage,
+        },
+        derived,
+    ))
 }

@@ -67,7 +67,9 @@ pub struct LogReader {
 
 impl std::fmt::Debug for LogReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogReader").field("limits", &self.limits).finish_non_exhaustive()
+        f.debug_struct("LogReader")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,9 +84,23 @@ struct Ctx<'s> {
 impl Ctx<'_> {
     fn reject(&mut self, position: Option<u64>, reason: RejectReason, detail: String, raw: &[u8]) {
         *self.stats.rejected.entry(reason).or_insert(0) += 1;
-        let cut = raw.get(..raw.len().min(EXCERPT_OF_OVERSIZED.max(if reason == RejectReason::TooLarge { 0 } else { raw.len() })));
+        let cut = raw.get(
+            ..raw.len().min(
+                EXCERPT_OF_OVERSIZED.max(if reason == RejectReason::TooLarge {
+                    0
+                } else {
+                    raw.len()
+                }),
+            ),
+        );
         let excerpt = String::from_utf8_lossy(cut.unwrap_or(raw)).into_owned();
-        (self.sink)(Item::Rejected(Rejected { origin: self.origin.clone(), position, reason, detail, excerpt }));
+        (self.sink)(Item::Rejected(Rejected {
+            origin: self.origin.clone(),
+            position,
+            reason,
+            detail,
+            excerpt,
+        }));
     }
 
     fn event(&mut self, ev: Event) {
@@ -134,7 +150,9 @@ fn foreign_log_type(v: &serde_json::Map<String, serde_json::Value>) -> Option<&'
         Some("GCP audit log")
     } else if has("actor") && has("eventType") && (has("published") || has("displayMessage")) {
         Some("Okta system log")
-    } else if has("operationName") && (has("resourceId") || has("category") || has("callerIpAddress")) {
+    } else if has("operationName")
+        && (has("resourceId") || has("category") || has("callerIpAddress"))
+    {
         Some("Azure activity/audit log")
     } else if has("action") && (has("org") || has("repo") || has("actor")) && !has("eventSource") {
         Some("GitHub audit log")
@@ -147,14 +165,21 @@ fn foreign_log_type(v: &serde_json::Map<String, serde_json::Value>) -> Option<&'
 
 impl LogReader {
     pub fn new(limits: Limits) -> Self {
-        Self { limits, progress: None }
+        Self {
+            limits,
+            progress: None,
+        }
     }
 
     /// Reads every file under `paths` (see [`discover`]) in order.
     pub fn read_paths(&self, paths: &[PathBuf], sink: &mut dyn FnMut(Item)) -> ReadStats {
         let found = discover(paths);
         let mut stats = ReadStats {
-            skipped_files: found.skipped.into_iter().map(|(p, why)| (p, why.to_string())).collect(),
+            skipped_files: found
+                .skipped
+                .into_iter()
+                .map(|(p, why)| (p, why.to_string()))
+                .collect(),
             unreadable: found.unreadable,
             ..ReadStats::default()
         };
@@ -166,19 +191,26 @@ impl LogReader {
 
     /// Reads one file, adding to `stats`. An unopenable file is recorded in `stats.unreadable`.
     pub fn read_file(&self, path: &Path, stats: &mut ReadStats, sink: &mut dyn FnMut(Item)) {
-        let (mut reader, compression) =
-            match files::open(path, self.limits.max_decompressed_bytes, self.progress.clone()) {
-                Ok(r) => r,
-                Err(e) => {
-                    stats.unreadable.push((path.to_path_buf(), e.to_string()));
-                    return;
-                }
-            };
+        let (mut reader, compression) = match files::open(
+            path,
+            self.limits.max_decompressed_bytes,
+            self.progress.clone(),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                stats.unreadable.push((path.to_path_buf(), e.to_string()));
+                return;
+            }
+        };
         stats.files += 1;
         if compression == files::Compression::Gzip {
             stats.gzip_files += 1;
         }
-        let mut ctx = Ctx { origin: path.display().to_string(), stats, sink };
+        let mut ctx = Ctx {
+            origin: path.display().to_string(),
+            stats,
+            sink,
+        };
         let document = match reader.fill_buf() {
             Ok(head) => starts_document(head),
             Err(e) => {
@@ -192,14 +224,27 @@ impl LogReader {
         } else if let LineEnd::RetryAsDocument = self.read_lines(&mut reader, &mut ctx) {
             match files::open(path, self.limits.max_decompressed_bytes, None) {
                 Ok((mut again, _)) => self.read_document(&mut again, &mut ctx),
-                Err(e) => ctx.stats.unreadable.push((path.to_path_buf(), e.to_string())),
+                Err(e) => ctx
+                    .stats
+                    .unreadable
+                    .push((path.to_path_buf(), e.to_string())),
             }
         }
     }
 
     /// Reads records from bytes already in memory (tests, fuzzing, HTTP ingest).
-    pub fn read_bytes(&self, origin: &str, bytes: &[u8], stats: &mut ReadStats, sink: &mut dyn FnMut(Item)) {
-        let mut ctx = Ctx { origin: origin.to_string(), stats, sink };
+    pub fn read_bytes(
+        &self,
+        origin: &str,
+        bytes: &[u8],
+        stats: &mut ReadStats,
+        sink: &mut dyn FnMut(Item),
+    ) {
+        let mut ctx = Ctx {
+            origin: origin.to_string(),
+            stats,
+            sink,
+        };
         let mut cursor = std::io::Cursor::new(bytes);
         if starts_document(bytes) {
             self.read_document(&mut cursor, &mut ctx);
@@ -252,7 +297,9 @@ impl LogReader {
         if let Err(e) = res {
             ctx.stats.records += 1;
             let (reason, detail) = io_reject(&e, doc.len() as u64);
-            let detail = format!("{detail}; the document could not be read whole, so none of its records were read");
+            let detail = format!(
+                "{detail}; the document could not be read whole, so none of its records were read"
+            );
             ctx.reject(None, reason, detail, &doc);
             return;
         }
@@ -281,7 +328,12 @@ impl LogReader {
             Ok(t) => t,
             Err(e) => {
                 ctx.stats.records += 1;
-                ctx.reject(None, RejectReason::NotUtf8, format!("document is not utf-8: {e}"), &doc);
+                ctx.reject(
+                    None,
+                    RejectReason::NotUtf8,
+                    format!("document is not utf-8: {e}"),
+                    &doc,
+                );
                 return;
             }
         };
@@ -298,12 +350,18 @@ impl LogReader {
             return;
         }
         match serde_json::from_str::<Doc<'_>>(text) {
-            Ok(Doc { records: Some(items), .. }) => {
+            Ok(Doc {
+                records: Some(items),
+                ..
+            }) => {
                 for (i, raw) in items.iter().enumerate() {
                     self.record(raw.get().as_bytes(), Some(i as u64 + 1), ctx, 0);
                 }
             }
-            Ok(Doc { events: Some(items), .. }) => {
+            Ok(Doc {
+                events: Some(items),
+                ..
+            }) => {
                 for (i, ev) in items.iter().enumerate() {
                     match &ev.cloudtrail_event {
                         Some(inner) => self.record(inner.as_bytes(), Some(i as u64 + 1), ctx, 0),
@@ -327,7 +385,11 @@ impl LogReader {
 
     fn reject_json(&self, pos: Option<u64>, ctx: &mut Ctx<'_>, e: &serde_json::Error, raw: &[u8]) {
         ctx.stats.records += 1;
-        let reason = if e.is_data() { RejectReason::InvalidRecord } else { RejectReason::NotJson };
+        let reason = if e.is_data() {
+            RejectReason::InvalidRecord
+        } else {
+            RejectReason::NotJson
+        };
         ctx.reject(pos, reason, format!("not valid json: {e}"), raw);
     }
 
@@ -351,12 +413,21 @@ impl LogReader {
             Ok(t) => t,
             Err(e) => {
                 ctx.stats.records += 1;
-                return ctx.reject(pos, RejectReason::NotUtf8, format!("record is not utf-8: {e}"), raw);
+                return ctx.reject(
+                    pos,
+                    RejectReason::NotUtf8,
+                    format!("record is not utf-8: {e}"),
+                    raw,
+                );
             }
         };
         // CloudTrail is by far the most common record: try it first, in one typed parse.
         match serde_json::from_str::<cloudtrail::CloudTrailRecord<'_>>(text) {
-            Ok(rec) if rec.event_source.is_some() || rec.user_identity.is_some() || rec.event_time.is_some() && rec.event_name.is_some() => {
+            Ok(rec)
+                if rec.event_source.is_some()
+                    || rec.user_identity.is_some()
+                    || rec.event_time.is_some() && rec.event_name.is_some() =>
+            {
                 ctx.stats.records += 1;
                 return match cloudtrail::to_event(rec, raw) {
                     Ok((ev, derived)) => {
@@ -393,10 +464,14 @@ impl LogReader {
                 .or_else(|| probe.log_types.as_ref().map(|t| t.join(" or ")));
             return self.wrapped(inner.get().as_bytes(), declared.as_deref(), pos, ctx);
         }
-        let is_audit = probe.api_version.is_some_and(|v| v.starts_with("audit.k8s.io/"))
+        let is_audit = probe
+            .api_version
+            .is_some_and(|v| v.starts_with("audit.k8s.io/"))
             && probe.kind.is_none_or(|k| k == "Event")
             || probe.audit_id.is_some() && probe.verb.is_some()
-            || probe.kind == Some("Event") && probe.verb.is_some() && (probe.user.is_some() || probe.object_ref.is_some());
+            || probe.kind == Some("Event")
+                && probe.verb.is_some()
+                && (probe.user.is_some() || probe.object_ref.is_some());
         if nesting <= 1 && matches!(probe.category, Some("kube-audit" | "kube-audit-admin")) {
             if let Some(inner) = probe.properties.as_ref().and_then(|p| p.log.as_deref()) {
                 return self.record(inner.as_bytes(), pos, ctx, nesting + 1);
@@ -415,10 +490,19 @@ impl LogReader {
                     }
                     Err(why) => ctx.reject(pos, RejectReason::InvalidRecord, why, raw),
                 },
-                Err(e) => ctx.reject(pos, RejectReason::InvalidRecord, format!("invalid kubernetes audit event: {e}"), raw),
+                Err(e) => ctx.reject(
+                    pos,
+                    RejectReason::InvalidRecord,
+                    format!("invalid kubernetes audit event: {e}"),
+                    raw,
+                ),
             };
         }
-        if probe.api_version.is_some_and(|v| v.starts_with("audit.k8s.io/")) && probe.kind == Some("EventList") {
+        if probe
+            .api_version
+            .is_some_and(|v| v.starts_with("audit.k8s.io/"))
+            && probe.kind == Some("EventList")
+        {
             #[derive(Deserialize)]
             struct List<'a> {
                 #[serde(borrow)]
@@ -453,7 +537,11 @@ impl LogReader {
                 Item::Rejected(r) if r.reason == RejectReason::UnknownFormat => unknown = Some(r),
                 other => (ctx.sink)(other),
             };
-            let mut inner_ctx = Ctx { origin: ctx.origin.clone(), stats: ctx.stats, sink: &mut inner_sink };
+            let mut inner_ctx = Ctx {
+                origin: ctx.origin.clone(),
+                stats: ctx.stats,
+                sink: &mut inner_sink,
+            };
             self.record(inner, pos, &mut inner_ctx, 1);
         }
         if let Some(mut r) = unknown {
@@ -462,8 +550,14 @@ impl LogReader {
                 *n -= 1;
             }
             // The inner record's own `p_log_type` is more precise than a rule's list of types.
-            let own = serde_json::from_slice::<Probe<'_>>(inner).ok().and_then(|p| p.p_log_type.map(str::to_string));
-            if let Some(t) = own.as_deref().or(declared).filter(|t| !t.contains("CloudTrail") && !t.contains("EKS.Audit")) {
+            let own = serde_json::from_slice::<Probe<'_>>(inner)
+                .ok()
+                .and_then(|p| p.p_log_type.map(str::to_string));
+            if let Some(t) = own
+                .as_deref()
+                .or(declared)
+                .filter(|t| !t.contains("CloudTrail") && !t.contains("EKS.Audit"))
+            {
                 r.reason = RejectReason::UnsupportedLogType;
                 r.detail = format!("log type {t} is not read by tripline (it reads AWS CloudTrail and Kubernetes audit)");
             }
@@ -523,7 +617,11 @@ fn starts_document(head: &[u8]) -> bool {
     match it.next() {
         Some(b'[') => true,
         Some(b'{') => {
-            let rest: Vec<u8> = it.skip_while(|b| b.is_ascii_whitespace()).take(10).copied().collect();
+            let rest: Vec<u8> = it
+                .skip_while(|b| b.is_ascii_whitespace())
+                .take(10)
+                .copied()
+                .collect();
             rest.starts_with(b"\"Records\"") || rest.starts_with(b"\"Events\"")
         }
         _ => false,
@@ -533,7 +631,8 @@ fn starts_document(head: &[u8]) -> bool {
 /// A first line that starts a JSON value but ends before it does: a pretty-printed document.
 fn is_incomplete_json(line: &[u8]) -> bool {
     let t = line.trim_ascii_start();
-    (t.starts_with(b"{") || t.starts_with(b"[")) && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_err_and(|e| e.is_eof())
+    (t.starts_with(b"{") || t.starts_with(b"["))
+        && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_err_and(|e| e.is_eof())
 }
 
 fn io_reject(e: &std::io::Error, at: u64) -> (RejectReason, String) {
@@ -542,12 +641,20 @@ fn io_reject(e: &std::io::Error, at: u64) -> (RejectReason, String) {
             RejectReason::DecompressedTooLarge,
             format!("decompressed size cap reached after {at} bytes (--max-decompressed-bytes); the rest of the file was not read"),
         )
-    } else if matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData) {
+    } else if matches!(
+        e.kind(),
+        std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::InvalidInput
+            | std::io::ErrorKind::InvalidData
+    ) {
         (
             RejectReason::CorruptCompression,
             format!("compressed stream is truncated or corrupt after {at} decompressed bytes ({e}); the rest of the file is unreadable"),
         )
     } else {
-        (RejectReason::Unreadable, format!("read error after {at} bytes: {e}"))
+        (
+            RejectReason::Unreadable,
+            format!("read error after {at} bytes: {e}"),
+        )
     }
 }

@@ -1,0 +1,179 @@
+//! Command-line flags, defined once.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Tripline watches non-human identities (service accounts, IAM users and roles used by
+/// automation, API keys, Kubernetes service accounts, workload identities, AI agents), scores how
+/// risky each one is, and turns a high score into a proportionate, reversible response.
+#[derive(Debug, Parser)]
+#[command(name = "tripline", version, propagate_version = true, after_long_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  the run completed (rejected records, if any, are counted in the summary)
+  1  internal error (for example the output file could not be written)
+  2  bad usage or unreadable input (a named path that does not exist or cannot be opened,
+     an inventory or owners file that cannot be parsed)
+  3  --fail-on-reject was given and at least one record was rejected";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read logs and inventory, resolve every caller to an identity, and report.
+    ///
+    /// Logs: CloudTrail as a `{"Records":[…]}` file, JSON Lines, `aws cloudtrail lookup-events`
+    /// output, gzip or not, or a directory tree as CloudTrail writes it to S3
+    /// (`AWSLogs/<account>/CloudTrail/<region>/…`); Kubernetes audit logs (JSON Lines); Panther
+    /// rule-test bundles (`{"log": {…}}` per line). Directories are read recursively.
+    ///
+    /// Inventory: `aws iam get-account-authorization-details` JSON and the IAM credential report
+    /// CSV (`aws iam get-credential-report`, decoded). The owners file (YAML or TOML) assigns
+    /// owner, class, environment and kind by ARN, name or glob.
+    ///
+    /// Bad records never stop the run: each is counted with its reason in the summary (stderr)
+    /// and, with --quarantine, written out as JSON Lines to fix and replay.
+    #[command(after_long_help = "Examples:
+  tripline scan --logs AWSLogs/ --inventory authz.json --owners owners.yaml
+  tripline scan --logs audit.jsonl.gz --format json --output inventory.json
+  tripline scan --logs trail/ --quarantine rejected.jsonl --fail-on-reject")]
+    Scan(ScanArgs),
+    /// Print the full breakdown of one identity's score: formula, drivers, every signal with its
+    /// points, events and framework tags.
+    Explain(ExplainArgs),
+    /// Write a realistic, seeded organisation's logs (CloudTrail and Kubernetes audit), inventory,
+    /// owners file and labelled incidents to a directory.
+    Simulate(SimulateArgs),
+    /// Simulate a small organisation into a directory and scan it: the whole pipeline with no
+    /// external service.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A ranked table for people.
+    Table,
+    /// One JSON document (see docs/scan-output.schema.json).
+    Json,
+    /// OCSF Detection Findings (class 2004), one JSON object per line.
+    Ocsf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The identity: its id (ARN, `system:serviceaccount:ns:name`), its name, or a unique part.
+    pub identity: String,
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Log files or directories (repeatable; several per flag).
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// Inventory files: IAM authorization details JSON, IAM credential report CSV.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+    /// Owners file (YAML or TOML) assigning owner, class, environment, kind by ARN, name or glob.
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write every rejected record, with its reason, to this file as JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub quarantine: Option<PathBuf>,
+    /// Exit with code 3 when any record was rejected.
+    #[arg(long)]
+    pub fail_on_reject: bool,
+    /// Also list humans, AWS services and root (by default only non-human identities are listed).
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest record accepted, in bytes.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_record_bytes: usize,
+    /// Largest whole JSON document (a `{"Records":[…]}` file, an inventory file), in bytes.
+    #[arg(long, default_value_t = 512 << 20, value_name = "BYTES")]
+    pub max_document_bytes: usize,
+    /// Most bytes decompressed from one file.
+    #[arg(long, default_value_t = 16 << 30, value_name = "BYTES")]
+    pub max_decompressed_bytes: u64,
+    /// Deepest JSON nesting accepted in a record.
+    #[arg(long, default_value_t = 64, value_name = "LEVELS")]
+    pub max_depth: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Random seed: the same seed writes the same bytes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Days of activity.
+    #[arg(long, default_value_t = 14)]
+    pub days: u32,
+    /// First day (UTC, YYYY-MM-DD).
+    #[arg(long, default_value = "2026-10-01")]
+    pub start: String,
+    /// Number of non-human identities.
+    #[arg(long, default_value_t = 60)]
+    pub identities: usize,
+    /// Scale activity to about this many events in total.
+    #[arg(long, value_name = "N")]
+    pub events: Option<u64>,
+    /// AWS accounts.
+    #[arg(long, default_value_t = 2)]
+    pub accounts: usize,
+    /// Do not inject labelled incidents.
+    #[arg(long)]
+    pub no_incidents: bool,
+    /// Do not write Kubernetes audit logs.
+    #[arg(long)]
+    pub no_k8s: bool,
+    /// CloudTrail layout: an S3 tree of `{"Records":[…]}` files, or one JSON Lines file.
+    #[arg(long, value_enum, default_value_t = LayoutArg::S3)]
+    pub layout: LayoutArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    S3,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the simulated organisation.
+    #[arg(long, default_value = "demo-out", value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}

@@ -1,0 +1,284 @@
+//! `tripline scan`, `simulate` and `demo`.
+
+use crate::cli::{DemoArgs, Format, LayoutArg, ScanArgs, SimArgs};
+use crate::report;
+use crate::Failure;
+use anyhow::{anyhow, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tripline_engine::{Engine, EngineConfig, Report};
+use tripline_ingest::inventory;
+use tripline_ingest::{Item, Limits, LogReader, ReadStats};
+use tripline_model::{Identity, Rejected, Timestamp};
+
+/// Everything a scan produced, for the reports.
+#[derive(Debug)]
+pub struct ScanResult {
+    pub report: Report,
+    pub stats: ReadStats,
+    pub inventory_rejected: u64,
+}
+
+impl ScanResult {
+    pub fn identities(&self) -> &[Identity] {
+        &self.report.identities
+    }
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} reading logs {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+fn limits(args: &crate::cli::LimitArgs) -> Limits {
+    Limits {
+        max_record_bytes: args.max_record_bytes,
+        max_document_bytes: args.max_document_bytes,
+        max_decompressed_bytes: args.max_decompressed_bytes,
+        max_depth: args.max_depth,
+    }
+}
+
+/// Reads everything and resolves identities. Rejected records go to `on_reject`.
+pub fn collect(
+    logs: &[PathBuf],
+    inventory_paths: &[PathBuf],
+    owners: Option<&Path>,
+    limits: Limits,
+    on_reject: &mut dyn FnMut(&Rejected) -> std::io::Result<()>,
+) -> Result<ScanResult, Failure> {
+    for p in logs
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(inventory_paths.iter().map(PathBuf::as_path))
+        .chain(owners)
+    {
+        if !p.exists() {
+            return Err(Failure::usage(anyhow!(
+                "{}: no such file or directory",
+                p.display()
+            )));
+        }
+    }
+    let owners = owners
+        .map(|p| {
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            inventory::owners::OwnersFile::parse(&bytes, &p.display().to_string())
+                .map_err(|e| anyhow!(e))
+        })
+        .transpose()
+        .map_err(Failure::usage)?;
+
+    let mut engine = Engine::new(EngineConfig::default());
+    let mut inventory_rejected = 0u64;
+    let mut write_err: Option<std::io::Error> = None;
+    for path in inventory_paths {
+        let loaded = inventory::load(path, &limits).map_err(|e| Failure::usage(anyhow!(e)))?;
+        for r in &loaded.rejected {
+            inventory_rejected += 1;
+            if let Err(e) = on_reject(r) {
+                write_err.get_or_insert(e);
+            }
+        }
+        for ident in loaded.identities {
+            engine.merge_inventory(ident);
+        }
+    }
+
+    let total: u64 = tripline_ingest::logs::discover(logs)
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let pb = progress_bar(total);
+    let pbc = pb.clone();
+    let mut reader = LogReader::new(limits);
+    reader.progress = Some(Arc::new(move |n| pbc.inc(n)));
+    let stats = reader.read_paths(logs, &mut |item| match item {
+        Item::Event(ev) => engine.ingest(&ev),
+        Item::Rejected(r) => {
+            if let Err(e) = on_reject(&r) {
+                write_err.get_or_insert(e);
+            }
+        }
+    });
+    pb.finish_and_clear();
+    if let Some(e) = write_err {
+        return Err(Failure::internal(
+            anyhow!(e).context("writing the quarantine file"),
+        ));
+    }
+    if let Some(o) = &owners {
+        engine.for_each_identity(|i| {
+            o.apply(i);
+        });
+    }
+    let report = engine.assess(None, |_| {});
+    Ok(ScanResult {
+        report,
+        stats,
+        inventory_rejected,
+    })
+}
+
+pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
+    let mut quarantine = args
+        .quarantine
+        .as_ref()
+        .map(|p| {
+            File::create(p)
+                .map(BufWriter::new)
+                .with_context(|| format!("creating {}", p.display()))
+        })
+        .transpose()
+        .map_err(Failure::usage)?;
+    let mut on_reject = |r: &Rejected| -> std::io::Result<()> {
+        if let Some(q) = quarantine.as_mut() {
+            serde_json::to_writer(&mut *q, r)?;
+            q.write_all(b"\n")?;
+        }
+        Ok(())
+    };
+    let result = collect(
+        &args.logs,
+        &args.inventory,
+        args.owners.as_deref(),
+        limits(&args.limits),
+        &mut on_reject,
+    )?;
+    if let Some(q) = quarantine.as_mut() {
+        q.flush()
+            .map_err(|e| Failure::internal(anyhow!(e).context("writing the quarantine file")))?;
+    }
+    emit(&result, args.format, args.output.as_deref(), args.all)?;
+    report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
+        .map_err(|e| Failure::internal(anyhow!(e)))?;
+    if !result.stats.unreadable.is_empty() {
+        return Ok(2);
+    }
+    if args.fail_on_reject && result.stats.rejected_total() + result.inventory_rejected > 0 {
+        return Ok(3);
+    }
+    Ok(0)
+}
+
+fn emit(
+    result: &ScanResult,
+    format: Format,
+    output: Option<&Path>,
+    all: bool,
+) -> Result<(), Failure> {
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p)
+                .with_context(|| format!("creating {}", p.display()))
+                .map_err(Failure::internal)?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let res = match format {
+        Format::Table => report::table(result, all, &mut out),
+        Format::Json => report::json(result, all, &mut out),
+        Format::Ocsf => report::ocsf(result, all, &mut out),
+    };
+    res.and_then(|()| out.flush())
+        .map_err(|e| Failure::internal(anyhow!(e).context("writing the report")))
+}
+
+pub fn simulate(out: &Path, args: &SimArgs) -> Result<tripline_sim::SimSummary, Failure> {
+    let start = Timestamp::parse(&args.start).ok_or_else(|| {
+        Failure::usage(anyhow!(
+            "--start {:?} is not a date (YYYY-MM-DD)",
+            args.start
+        ))
+    })?;
+    let cfg = tripline_sim::SimConfig {
+        seed: args.seed,
+        days: args.days,
+        start,
+        identities: args.identities,
+        target_events: args.events,
+        incidents: !args.no_incidents,
+        k8s: !args.no_k8s,
+        layout: match args.layout {
+            LayoutArg::S3 => tripline_sim::Layout::S3Tree,
+            LayoutArg::Jsonl => tripline_sim::Layout::JsonLines,
+        },
+        accounts: args.accounts,
+    };
+    let summary = tripline_sim::simulate(&cfg, out).map_err(|e| Failure::internal(anyhow!(e)))?;
+    eprintln!(
+        "simulated {} events ({} cloudtrail, {} kubernetes) for {} identities over {} days into {}; {} incidents, {} malicious events (labels.csv, incidents.csv)",
+        summary.events,
+        summary.cloudtrail_events,
+        summary.k8s_events,
+        summary.identities,
+        args.days,
+        out.display(),
+        summary.incidents.len(),
+        summary.malicious_events
+    );
+    Ok(summary)
+}
+
+pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
+    let result = collect(
+        &args.logs,
+        &args.inventory,
+        args.owners.as_deref(),
+        limits(&args.limits),
+        &mut |_| Ok(()),
+    )?;
+    let mut out = std::io::stdout().lock();
+    let found = report::explain(&result, &args.identity, &mut out)
+        .map_err(|e| Failure::internal(anyhow!(e)))?;
+    if !found {
+        return Err(Failure::usage(anyhow!(
+            "no identity matches {:?} (give its ARN, its name, or a unique part of it)",
+            args.identity
+        )));
+    }
+    Ok(0)
+}
+
+pub fn demo(args: &DemoArgs) -> Result<u8, Failure> {
+    simulate(&args.out, &args.sim)?;
+    let logs: Vec<PathBuf> = ["cloudtrail", "k8s-audit", "cloudtrail.jsonl.gz"]
+        .iter()
+        .map(|p| args.out.join(p))
+        .filter(|p| p.exists())
+        .collect();
+    let inv: Vec<PathBuf> = [
+        "inventory/authorization-details.json",
+        "inventory/credential-report.csv",
+    ]
+    .iter()
+    .map(|p| args.out.join(p))
+    .filter(|p| p.exists())
+    .collect();
+    let owners = Some(args.out.join("owners.yaml")).filter(|p| p.exists());
+    let result = collect(
+        &logs,
+        &inv,
+        owners.as_deref(),
+        Limits::default(),
+        &mut |_| Ok(()),
+    )?;
+    emit(&result, args.format, None, false)?;
+    report::summary(&result, None, &mut std::io::stderr())
+        .map_err(|e| Failure::internal(anyhow!(e)))?;
+    Ok(0)
+}

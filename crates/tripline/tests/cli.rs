@@ -1,0 +1,114 @@
+//! The CLI contract: exit codes, quarantine, summary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+use common::*;
+
+const GOOD: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ci","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE1","userName":"ci"},"eventTime":"2026-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15","eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}"#;
+
+#[test]
+fn broken_inputs_finish_count_and_quarantine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(
+        logs.join("mixed.jsonl"),
+        format!("{GOOD}\n{{oops\n[1,2]\n{}\n", GOOD.replace("e1", "e2")),
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("trunc.json.gz"),
+        [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3],
+    )
+    .unwrap();
+    let q = tmp.path().join("q.jsonl");
+    let out = tripline()
+        .args([
+            "scan",
+            "--logs",
+            logs.to_str().unwrap(),
+            "--quarantine",
+            q.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("rejected 3 records"), "{err}");
+    assert!(
+        err.contains("not_json")
+            && err.contains("unknown_format")
+            && err.contains("corrupt_compression"),
+        "{err}"
+    );
+    let quarantined: Vec<serde_json::Value> = std::fs::read_to_string(&q)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(quarantined.len(), 3);
+    assert!(quarantined
+        .iter()
+        .all(|r| r["reason"].is_string() && r["detail"].is_string() && r["origin"].is_string()));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["events"], 2);
+    assert_eq!(doc["stats"]["rejected_total"], 3);
+
+    let strict = tripline()
+        .args(["scan", "--logs", logs.to_str().unwrap(), "--fail-on-reject"])
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(3));
+}
+
+#[test]
+fn bad_usage_and_missing_input_exit_2() {
+    let out = tripline()
+        .args(["scan", "--logs", "/nonexistent/trail"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
+    let out = tripline().args(["scan"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let tmp = tempfile::tempdir().unwrap();
+    let owners = tmp.path().join("owners.yaml");
+    std::fs::write(&owners, "owners:\n  - match: x\n    class: not-a-class\n").unwrap();
+    let log = tmp.path().join("a.jsonl");
+    std::fs::write(&log, GOOD).unwrap();
+    let out = tripline()
+        .args([
+            "scan",
+            "--logs",
+            log.to_str().unwrap(),
+            "--owners",
+            owners.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-class"));
+}
+
+#[test]
+fn help_teaches_exit_codes_and_formats() {
+    let out = tripline().args(["scan", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("--quarantine") && text.contains("AWSLogs"));
+    let out = tripline().arg("--help").output().unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("Exit codes"));
+}
