@@ -114,6 +114,8 @@ struct Acc {
     first: i64,
     last: i64,
     last_event: Option<u32>,
+    /// The flagged call later became part of the identity's mature routine: learning-period noise.
+    routine_later: bool,
 }
 
 /// Per-identity state during the pass.
@@ -135,6 +137,8 @@ struct CredRun {
     first_net: u32,
     imds: bool,
     flagged: u8,
+    bad_net: u32,
+    bad_agent: u32,
 }
 
 /// Per-identity context for detection.
@@ -511,7 +515,7 @@ impl Engine {
             // Novelty of network, client, region, account (learned silently while immature).
             let mut novel_here = 0u16;
             let new_coarse = b.nets_coarse.insert(e.net_coarse);
-            b.nets_fine.insert(e.net_fine);
+            let new_fine = b.nets_fine.insert(e.net_fine);
             let new_agent = e.agent != 0 && b.agents.insert(e.agent);
             let new_region = e.region != 0 && b.regions.insert(e.region);
             let new_service = b.services.insert(e.service);
@@ -525,14 +529,13 @@ impl Engine {
                 novel_here += 1;
                 let base = format!("calls from a network not seen in {hist}");
                 let v = s.get(e.net_coarse).to_string();
-                emit(
-                    run,
-                    &catalog::BEH_NEW_NETWORK,
-                    0,
-                    catalog::BEH_NEW_NETWORK.severity,
-                    base,
-                    Some(v),
-                );
+                // Hosted CI runners come from large, changing address pools.
+                let sev = if cx.class == IdentityClass::CiCd {
+                    Severity::Low
+                } else {
+                    catalog::BEH_NEW_NETWORK.severity
+                };
+                emit(run, &catalog::BEH_NEW_NETWORK, 0, sev, base, Some(v));
                 run.fresh.push((
                     0,
                     e.net_coarse,
@@ -596,11 +599,17 @@ impl Engine {
                 } else {
                     format!("agent called a service not used in {hist}")
                 };
+                // Reaching for secrets, IAM or compute outside the task is worse than a new read.
+                let sev = if catalog::sensitive(action).is_some_and(|x| x.2 >= Severity::Medium) {
+                    Severity::Critical
+                } else {
+                    catalog::BEH_AGENT_OUT_OF_INTENT.severity
+                };
                 emit(
                     run,
                     &catalog::BEH_AGENT_OUT_OF_INTENT,
                     0,
-                    catalog::BEH_AGENT_OUT_OF_INTENT.severity,
+                    sev,
                     base,
                     Some(action.to_string()),
                 );
@@ -725,9 +734,12 @@ impl Engine {
                     .iter()
                     .filter(|r| r.flags & F_NEW_ACTION != 0)
                     .count();
+                // Without a baseline, tooling (terraform plan, deploys) also reads widely: only a
+                // burst that is also being refused counts. With one, the reads must be new.
+                let refused = window.iter().filter(|r| r.flags & F_DENIED != 0).count();
                 if acts.len() >= cfg.enumeration_actions
                     && svcs.len() >= 2
-                    && (!mature || novel >= 3)
+                    && (if mature { novel >= 3 } else { refused >= 3 })
                 {
                     let base = format!(
                         "{} distinct list/describe/get calls across {} services within {} minutes",
@@ -805,7 +817,14 @@ impl Engine {
             if let Some(&(name, tactic, sev, what)) = catalog::sensitive(action) {
                 let routine = mature && !new_action;
                 let denied = e.flags & FL_DENIED != 0;
-                if !routine {
+                if routine {
+                    if let Some(acc) = run
+                        .accs
+                        .get_mut(&(catalog::BEH_SENSITIVE_ACTION.code, e.action))
+                    {
+                        acc.routine_later = true;
+                    }
+                } else {
                     let escalation = catalog::is_escalation_call(name)
                         && (e.flags & FL_OTHER_TARGET != 0
                             || !name.starts_with("iam:CreateAccessKey"));
@@ -868,14 +887,16 @@ impl Engine {
                 }
                 if cr.imds && cr.flagged & 1 == 0 {
                     let desktop = e.flags & FL_DESKTOP != 0;
-                    let moved = !first
-                        && e.net_coarse != cr.first_net
-                        && e.net_class == 0
-                        && cr.first_class != Some(0);
+                    // A public network none of the role's sessions used before (instances reach
+                    // AWS both through VPC endpoints and through NAT: both are in the baseline).
+                    let moved = e.net_class == 0 && new_coarse && mature;
                     // The same network just used another identity's long-lived key: the session
                     // left its instance for an operator's machine.
+                    // (Only from a network this role's sessions never used: a NAT gateway shared
+                    // with key-using workloads is not a theft.)
                     let beside_key = key_networks
                         .get(&e.net_fine)
+                        .filter(|_| new_fine)
                         .filter(|(other, t)| *other != e.ident && e.t - t <= Timestamp::MS_PER_DAY)
                         .map(|(other, _)| *other);
                     if desktop || moved || beside_key.is_some() {
@@ -898,27 +919,26 @@ impl Engine {
                             )
                         };
                         let base = "instance credentials delivered by the EC2 metadata service were used outside the instance".to_string();
+                        cr.bad_net = e.net_coarse;
+                        cr.bad_agent = e.agent;
                         emit(
                             run,
                             &catalog::EXP_CREDENTIAL_OFF_WORKLOAD,
-                            e.cred,
+                            0,
                             Severity::Critical,
                             base,
                             Some(format!("{key_text} {why}")),
                         );
-                        run.fresh.push((
-                            0,
-                            e.net_coarse,
-                            e.t + cfg.follow_secs * 1000,
-                            (catalog::EXP_CREDENTIAL_OFF_WORKLOAD.code, e.cred),
-                        ));
                     }
-                } else if cr.imds && cr.flagged & 1 != 0 {
-                    // Everything later on a stolen session is part of the same finding.
+                } else if cr.imds
+                    && cr.flagged & 1 != 0
+                    && (e.net_coarse == cr.bad_net || e.agent == cr.bad_agent)
+                {
+                    // Later calls on the stolen session from the same place join the finding.
                     emit(
                         run,
                         &catalog::EXP_CREDENTIAL_OFF_WORKLOAD,
-                        e.cred,
+                        0,
                         Severity::Critical,
                         String::new(),
                         None,
@@ -1032,11 +1052,19 @@ impl Engine {
                 None,
             );
         }
-        for path in &pf.escalation_paths {
+        // Several paths mean the same thing (the identity can make itself admin): one signal
+        // lists them. An admin already holds them all.
+        if !pf.admin && !pf.escalation_paths.is_empty() {
+            let names: Vec<&str> = pf.escalation_paths.iter().map(|p| p.name).collect();
+            let first = pf
+                .escalation_paths
+                .first()
+                .map(|p| p.summary.as_str())
+                .unwrap_or_default();
             add(
                 &catalog::PRIV_ESCALATION_PATH,
                 Severity::High,
-                format!("can escalate privileges ({}): {}", path.name, path.summary),
+                format!("can escalate privileges via {} ({first})", names.join(", ")),
                 vec![],
                 1,
                 None,
@@ -1202,6 +1230,9 @@ impl Engine {
                 .map(|t| t.0 - (cfg.behaviour_window_days * Timestamp::MS_PER_DAY as f64) as i64);
             for ((_, _), acc) in std::mem::take(&mut run.accs) {
                 let Some(def) = acc.def else { continue };
+                if acc.routine_later {
+                    continue;
+                }
                 if def.driver == tripline_model::Driver::Behaviour
                     && window_start.is_some_and(|w| acc.last < w)
                 {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tripline_engine::{Engine, EngineConfig, Report};
 use tripline_ingest::inventory;
 use tripline_ingest::{Item, Limits, LogReader, ReadStats};
-use tripline_model::{Identity, Rejected, Timestamp};
+use tripline_model::{Rejected, Timestamp};
 
 /// Everything a scan produced, for the reports.
 #[derive(Debug)]
@@ -20,12 +20,6 @@ pub struct ScanResult {
     pub report: Report,
     pub stats: ReadStats,
     pub inventory_rejected: u64,
-}
-
-impl ScanResult {
-    pub fn identities(&self) -> &[Identity] {
-        &self.report.identities
-    }
 }
 
 fn progress_bar(total: u64) -> ProgressBar {
