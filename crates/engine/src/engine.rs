@@ -99,8 +99,18 @@ pub struct Detection {
     pub time: Timestamp,
     pub code: &'static str,
     pub severity: Severity,
-    /// Index of the event (see [`Engine::event_id`]).
+    /// Which signal of that code (e.g. which sensitive action); 0 when one per identity.
+    pub key: u32,
+    /// Index of the event in arrival order (see [`EventIndex`]).
     pub event: u32,
+}
+
+/// Every event's id, identity and time, in arrival order: what a replay needs to join labels.
+#[derive(Debug, Default)]
+pub struct EventIndex {
+    pub ids: IdArena,
+    pub identity: Vec<u32>,
+    pub time: Vec<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -160,6 +170,12 @@ pub struct Report {
     pub events: u64,
     pub unattributed_events: u64,
     pub as_of: Option<Timestamp>,
+    /// Identity ids by the index used in [`Detection::identity`].
+    pub identity_index: Vec<String>,
+    /// Present when [`Engine::index_events`] was set.
+    pub event_index: Option<EventIndex>,
+    /// Standing signals and whether privilege is known, by identity index (with `index_events`).
+    pub standing: Vec<(Vec<Signal>, bool)>,
 }
 
 /// The engine for one scan or replay.
@@ -173,6 +189,8 @@ pub struct Engine {
     ids: IdArena,
     events: Vec<Compact>,
     seq: u32,
+    /// Keep every event's id, identity and time for a replay (costs ~12 bytes per event more).
+    pub index_events: bool,
 }
 
 fn class_byte(c: NetClass) -> u8 {
@@ -388,6 +406,12 @@ impl Engine {
         let unattributed = self.store.unattributed_events;
         let identities = std::mem::take(&mut self.store).finish();
         let ctx = self.contexts(&identities);
+        // Before sorting, events are in arrival order: the order of the id arena.
+        let event_index = self.index_events.then(|| EventIndex {
+            ids: IdArena::default(),
+            identity: self.events.iter().map(|e| e.ident).collect(),
+            time: self.events.iter().map(|e| e.t).collect(),
+        });
         self.events.sort_unstable_by_key(|e| (e.t, e.seq));
         let as_of = as_of.or_else(|| self.events.last().map(|e| Timestamp(e.t)));
         let mut runs: Vec<Run> = (0..self.ident_ids.len()).map(|_| Run::default()).collect();
@@ -431,6 +455,7 @@ impl Engine {
                             time: Timestamp(e.t),
                             code: def.code,
                             severity: acc.severity.unwrap_or(def.severity),
+                            key: key.1,
                             event: idx,
                         });
                     }
@@ -470,6 +495,7 @@ impl Engine {
                     time: Timestamp(e.t),
                     code: def.code,
                     severity: sev,
+                    key,
                     event: idx,
                 });
             };
@@ -983,6 +1009,25 @@ impl Engine {
             b.last = e.t;
         }
 
+        // Standing signals as of each identity's first event, for a replay that must not use
+        // what was only known later.
+        let standing: Vec<(Vec<Signal>, bool)> = if self.index_events {
+            self.ident_ids
+                .iter()
+                .map(|id| {
+                    match identities
+                        .binary_search_by(|i| i.id.as_str().cmp(id))
+                        .ok()
+                        .and_then(|i| identities.get(i))
+                    {
+                        Some(ident) => self.standing_signals(ident, &[], ident.first_seen),
+                        None => (Vec::new(), false),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let assessments = identities
             .iter()
             .map(|ident| {
@@ -1003,16 +1048,23 @@ impl Engine {
             events: events.len() as u64,
             unattributed_events: unattributed,
             as_of,
+            identity_index: std::mem::take(&mut self.ident_ids),
+            event_index: event_index.map(|ix| EventIndex {
+                ids: std::mem::take(&mut self.ids),
+                ..ix
+            }),
+            standing,
         }
     }
 
-    fn finish_identity(
+    /// Standing signals (privilege from inventory, exposure of inventory credentials) of one
+    /// identity as of `as_of`; `used` lists the services seen in its events.
+    pub fn standing_signals(
         &self,
         ident: &Identity,
-        run: Option<&mut Run>,
-        _cx: Option<&Ctx>,
+        used: &[&str],
         as_of: Option<Timestamp>,
-    ) -> Assessment {
+    ) -> (Vec<Signal>, bool) {
         let cfg = &self.config;
         let mut signals: Vec<Signal> = Vec::new();
         let mut add = |def: &SignalDef,
@@ -1099,10 +1151,6 @@ impl Engine {
                 None,
             );
         }
-        let used: Vec<&str> = run
-            .as_ref()
-            .map(|r| r.b.services.iter().map(|i| self.strings.get(i)).collect())
-            .unwrap_or_default();
         if pf.known && !pf.granted_services.is_empty() && ident.events >= 50 {
             if let (Some(first), Some(last)) = (ident.first_seen, ident.last_seen) {
                 if last.0 - first.0 >= 7 * Timestamp::MS_PER_DAY {
@@ -1220,6 +1268,42 @@ impl Engine {
             );
         }
 
+        (signals, pf.known)
+    }
+
+    fn finish_identity(
+        &self,
+        ident: &Identity,
+        run: Option<&mut Run>,
+        _cx: Option<&Ctx>,
+        as_of: Option<Timestamp>,
+    ) -> Assessment {
+        let cfg = &self.config;
+        let used: Vec<&str> = run
+            .as_ref()
+            .map(|r| r.b.services.iter().map(|i| self.strings.get(i)).collect())
+            .unwrap_or_default();
+        let (mut signals, known) = self.standing_signals(ident, &used, as_of);
+        let mut add = |def: &SignalDef,
+                       sev: Severity,
+                       summary: String,
+                       event_ids: Vec<String>,
+                       occ: u64,
+                       first: Option<Timestamp>,
+                       last: Option<Timestamp>| {
+            signals.push(Signal {
+                code: def.code.to_string(),
+                driver: def.driver,
+                severity: sev,
+                summary,
+                event_ids,
+                occurrences: occ,
+                first_seen: first,
+                last_seen: last,
+                frameworks: def.frameworks.iter().map(|s| (*s).to_string()).collect(),
+                points: 0.0,
+            });
+        };
         // Behaviour and event-driven exposure, within the window.
         if let Some(run) = run {
             // Behaviour counts while it is recent relative to the identity's own last activity
@@ -1277,7 +1361,7 @@ impl Engine {
                 }
             }
         }
-        let (score, drivers, formula) = score::score(ident.class, pf.known, &mut signals);
+        let (score, drivers, formula) = score::score(ident.class, known, &mut signals);
         signals.sort_by(|a, b| {
             b.points
                 .total_cmp(&a.points)

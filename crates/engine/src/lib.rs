@@ -1,6 +1,7 @@
 //! Identity resolution, baselines, signals and scoring. Every function here is a pure function
 //! of its inputs plus explicit state: this crate does no IO.
 
+pub mod backtest;
 pub mod baseline;
 pub mod catalog;
 pub mod classify;
