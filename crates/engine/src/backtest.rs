@@ -18,58 +18,7 @@ use crate::score;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use tripline_model::{Driver, IdentityClass, Severity, Signal, Timestamp};
-
-/// A label.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum Label {
-    Malicious,
-    Benign,
-    /// A named label counted on its own (e.g. "administrator automation").
-    Other(String),
-}
-
-impl Label {
-    pub fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "malicious" | "true_positive" | "tp" | "attack" | "1" | "true" => Self::Malicious,
-            "benign" | "false_positive" | "fp" | "normal" | "0" | "false" | "" => Self::Benign,
-            other => Self::Other(other.to_string()),
-        }
-    }
-}
-
-/// An identity and time window with a label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Incident {
-    pub identity: String,
-    pub start: Timestamp,
-    pub end: Timestamp,
-    pub label: Label,
-    pub category: Option<String>,
-}
-
-/// Labels from any number of files.
-#[derive(Debug, Default, Clone)]
-pub struct Labels {
-    /// Event id → (label, category).
-    pub events: HashMap<String, (Label, Option<String>)>,
-    pub incidents: Vec<Incident>,
-}
-
-impl Labels {
-    /// The label of one event: its own label, else the incident window it falls in, else benign.
-    fn of(&self, id: &str, identity: &str, t: i64) -> (Label, Option<String>) {
-        if let Some(l) = self.events.get(id) {
-            return l.clone();
-        }
-        self.incidents
-            .iter()
-            .find(|i| i.identity == identity && i.start.0 <= t && t <= i.end.0)
-            .map_or((Label::Benign, None), |i| {
-                (i.label.clone(), i.category.clone())
-            })
-    }
-}
+pub use tripline_model::{Incident, Label, Labels};
 
 /// One detection with the running score it left behind.
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +61,9 @@ pub struct Replay {
     pub categories: BTreeMap<u32, String>,
 }
 
+/// The signals an identity holds during a replay: (code, key) → (severity, last time).
+type LiveSignals = BTreeMap<(&'static str, u32), (Severity, i64)>;
+
 /// Behaviour signals older than this stop counting in the running score (as in a scan).
 const WINDOW_MS: i64 = 14 * Timestamp::MS_PER_DAY;
 
@@ -150,7 +102,7 @@ impl Replay {
             event_label.push(label);
         }
         // Running score per identity: standing signals plus behaviour/exposure detections.
-        let mut live: HashMap<u32, BTreeMap<(&'static str, u32), (Severity, i64)>> = HashMap::new();
+        let mut live: HashMap<u32, LiveSignals> = HashMap::new();
         let mut points = Vec::with_capacity(recorder.detections.len());
         for d in &recorder.detections {
             let map = live.entry(d.identity).or_default();
@@ -208,6 +160,11 @@ impl Replay {
             unmatched_labels: labels.events.len().saturating_sub(matched),
             categories,
         })
+    }
+
+    /// How many detections were scored.
+    pub fn detections(&self) -> usize {
+        self.points.len()
     }
 
     pub fn days(&self) -> f64 {

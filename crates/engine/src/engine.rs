@@ -135,6 +135,8 @@ struct Run {
     /// (feature kind, value, until, signal key) for follow-up events of a new feature.
     fresh: Vec<(u8, u32, i64, (&'static str, u32))>,
     new_actions_today: (i64, u32),
+    /// Last action per session credential, for the sequence model.
+    prev_by_cred: HashMap<u32, u32>,
     accs: BTreeMap<(&'static str, u32), Acc>,
 }
 
@@ -159,6 +161,8 @@ struct Ctx {
     nhi_declared: bool,
     intent_services: Vec<u32>,
     privilege_known: bool,
+    /// Environment from the owners file, interned.
+    env: u32,
 }
 
 /// What a scan concluded.
@@ -363,6 +367,7 @@ impl Engine {
                     nhi_declared: false,
                     intent_services: vec![],
                     privilege_known: false,
+                    env: 0,
                 });
                 continue;
             };
@@ -391,6 +396,7 @@ impl Engine {
                     ),
                 intent_services,
                 privilege_known: privilege::analyse(&ident.privileges).known,
+                env: self.strings.opt(ident.environment.as_deref()),
             });
         }
         out
@@ -419,6 +425,9 @@ impl Engine {
         let mut scale_markers: HashMap<u32, i64> = HashMap::new();
         // Network (/24) → the last identity that used a long-lived key from it, and when.
         let mut key_networks: HashMap<u32, (u32, i64)> = HashMap::new();
+        // Coarse network → environments (bit per environment) of the identities calling from it.
+        let mut net_envs: HashMap<u32, u16> = HashMap::new();
+        let mut env_bits: HashMap<u32, u16> = HashMap::new();
         let events = std::mem::take(&mut self.events);
         for e in &events {
             // Events are sorted: the id arena is indexed by arrival order (`seq`).
@@ -547,8 +556,18 @@ impl Engine {
             let new_service = b.services.insert(e.service);
             b.accounts.insert(e.account);
             let new_action = b.actions.insert(e.action);
-            let transition = features::hash2(b.prev_action, e.action);
-            let new_transition = b.prev_action != 0 && b.transitions.insert(transition);
+            // Sequences are followed per session (credential): parallel jobs of one role would
+            // otherwise interleave into transitions nobody made.
+            let prev = if e.cred != 0 {
+                if run.prev_by_cred.len() > 64 {
+                    run.prev_by_cred.clear();
+                }
+                run.prev_by_cred.insert(e.cred, e.action).unwrap_or(0)
+            } else {
+                b.prev_action
+            };
+            let transition = features::hash2(prev, e.action);
+            let new_transition = prev != 0 && b.transitions.insert(transition);
             b.prev_action = e.action;
             let hist = format!("{days} days of history");
             if mature && new_coarse && e.net_class != 2 {
@@ -568,6 +587,42 @@ impl Engine {
                     e.t + cfg.follow_secs * 1000,
                     (catalog::BEH_NEW_NETWORK.code, 0),
                 ));
+            }
+            // Environment isolation: a credential of one environment used from networks that
+            // only identities of another environment use.
+            // (Not for CI/CD: hosted runners serve every environment from the same pools.)
+            if cx.env != 0 && e.net_class == 0 && cx.class != IdentityClass::CiCd {
+                let next = u16::try_from(env_bits.len().min(15)).unwrap_or(15);
+                let bit = 1u16 << *env_bits.entry(cx.env).or_insert(next);
+                let mask = net_envs.entry(e.net_coarse).or_insert(0);
+                if mature && new_coarse && *mask != 0 && *mask & bit == 0 {
+                    let mut others: Vec<&str> = env_bits
+                        .iter()
+                        .filter(|(_, b)| *mask & (1 << **b) != 0)
+                        .map(|(env, _)| s.get(*env))
+                        .collect();
+                    others.sort_unstable();
+                    let base = format!(
+                        "a {} credential used from networks of {} identities",
+                        s.get(cx.env),
+                        others.join("/")
+                    );
+                    emit(
+                        run,
+                        &catalog::EXP_SHARED_CREDENTIAL,
+                        1,
+                        Severity::High,
+                        base,
+                        Some(s.get(e.net_coarse).to_string()),
+                    );
+                    run.fresh.push((
+                        0,
+                        e.net_coarse,
+                        e.t + cfg.follow_secs * 1000,
+                        (catalog::EXP_SHARED_CREDENTIAL.code, 1),
+                    ));
+                }
+                *mask |= bit;
             }
             if mature && new_agent {
                 novel_here += 1;
@@ -876,7 +931,15 @@ impl Engine {
                         let sev = if denied { lower(sev) } else { sev };
                         emit(run, &catalog::BEH_SENSITIVE_ACTION, key, sev, base, None);
                     }
-                    if !denied && !cx.privilege_known && !matches!(tactic, Tactic::Discovery) {
+                    // A successful sensitive call shows the right is really held (with or without
+                    // inventory: a policy that allows it to everything is what made it work).
+                    // (During learning only when inventory is silent: startup reads of a
+                    // workload's own secrets are not news.)
+                    if !denied
+                        && !matches!(tactic, Tactic::Discovery)
+                        && sev >= Severity::Medium
+                        && (mature || !cx.privilege_known)
+                    {
                         let psev = if name.starts_with("iam:") || tactic == Tactic::DefenseEvasion {
                             Severity::High
                         } else {
@@ -976,7 +1039,10 @@ impl Engine {
                         cr.nets.len() >= 4 && cr.agents.len() >= 3 && cr.flagged & 4 == 0;
                     if shared_env || shared_consumers {
                         cr.flagged |= if shared_env { 2 } else { 4 };
-                        let sev = if cx.class == IdentityClass::SharedIntegration && !shared_env {
+                        // One key across accounts breaks environment isolation (NHI8): high.
+                        let sev = if shared_env {
+                            Severity::High
+                        } else if cx.class == IdentityClass::SharedIntegration {
                             Severity::Low
                         } else {
                             catalog::EXP_SHARED_CREDENTIAL.severity

@@ -3,6 +3,7 @@
 //! record: they return it as [`tripline_model::Rejected`] with a reason.
 
 pub mod inventory;
+pub mod labels;
 pub mod limits;
 pub mod logs;
 

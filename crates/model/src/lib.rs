@@ -4,9 +4,11 @@
 //! Secret values never enter the model: credentials carry identifiers that are not secrets
 //! (AWS access key ids) or SHA-256 fingerprints of secrets.
 
+mod labels;
 mod risk;
 mod time;
 
+pub use labels::{Incident, Label, Labels};
 pub use risk::{Assessment, Driver, Drivers, Level, Severity, Signal};
 pub use time::Timestamp;
 

@@ -44,6 +44,16 @@ pub enum Command {
     /// Print the full breakdown of one identity's score: formula, drivers, every signal with its
     /// points, events and framework tags.
     Explain(ExplainArgs),
+    /// Replay logs through the same pipeline in event-time order, compare alerts with labelled
+    /// incidents, and show what each threshold would have caught and cost.
+    ///
+    /// Labels: CSV or JSON, event level (`event_id,label[,category]`) or incident level
+    /// (`identity,start,end,label[,category]`); the labels shipped with public datasets and
+    /// written by `tripline simulate` read as they are.
+    #[command(after_long_help = "Examples:
+  tripline backtest --logs org/cloudtrail org/k8s-audit --labels org/labels.csv --owners org/owners.yaml
+  tripline backtest --logs trail/ --labels incidents.csv --format html --output report.html --budget 2")]
+    Backtest(BacktestArgs),
     /// Write a realistic, seeded organisation's logs (CloudTrail and Kubernetes audit), inventory,
     /// owners file and labelled incidents to a directory.
     Simulate(SimulateArgs),
@@ -60,6 +70,49 @@ pub enum Format {
     Json,
     /// OCSF Detection Findings (class 2004), one JSON object per line.
     Ocsf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BacktestFormat {
+    Table,
+    Json,
+    /// A self-contained page: curves, confusion matrices, worst false positives, missed incidents.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+    /// Label files (event-level or incident-level; CSV or JSON). Repeatable.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub labels: Vec<PathBuf>,
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
+    /// Alert when an identity's running score reaches this (0-100).
+    #[arg(long, default_value_t = 45.0)]
+    pub threshold: f64,
+    /// Per-class threshold, e.g. `ci_cd=60` (repeatable; overrides --threshold for that class).
+    #[arg(long, value_name = "CLASS=SCORE")]
+    pub class_threshold: Vec<String>,
+    /// Alert budget per class per day, for the recommended thresholds.
+    #[arg(long, default_value_t = 1.0)]
+    pub budget: f64,
+    /// An alert stays open (no new alert for the identity) until this many quiet minutes pass.
+    #[arg(long, default_value_t = 60)]
+    pub quiet_minutes: i64,
+    #[arg(long, value_enum, default_value_t = BacktestFormat::Table)]
+    pub format: BacktestFormat,
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the threshold sweep (overall and per class) as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub curve_csv: Option<PathBuf>,
+    /// Write the sweep as an SVG chart.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

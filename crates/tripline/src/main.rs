@@ -1,6 +1,7 @@
 //! The `tripline` binary: parses flags, wires the library crates together, maps errors to exit
 //! codes. No logic of its own beyond that.
 
+mod backtest;
 mod cli;
 mod report;
 mod scan;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Scan(args) => scan::run(&args),
         cli::Command::Explain(args) => scan::explain(&args),
+        cli::Command::Backtest(args) => backtest::run(&args),
         cli::Command::Simulate(args) => scan::simulate(&args.out, &args.sim).map(|_| 0),
         cli::Command::Demo(args) => scan::demo(&args),
     };

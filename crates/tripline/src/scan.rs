@@ -53,6 +53,27 @@ pub fn collect(
     limits: Limits,
     on_reject: &mut dyn FnMut(&Rejected) -> std::io::Result<()>,
 ) -> Result<ScanResult, Failure> {
+    collect_with(
+        logs,
+        inventory_paths,
+        owners,
+        limits,
+        on_reject,
+        false,
+        &mut |_| {},
+    )
+}
+
+/// [`collect`], keeping the event index for a replay and passing detections as they happen.
+pub fn collect_with(
+    logs: &[PathBuf],
+    inventory_paths: &[PathBuf],
+    owners: Option<&Path>,
+    limits: Limits,
+    on_reject: &mut dyn FnMut(&Rejected) -> std::io::Result<()>,
+    index_events: bool,
+    on_detection: &mut dyn FnMut(&tripline_engine::Detection),
+) -> Result<ScanResult, Failure> {
     for p in logs
         .iter()
         .map(PathBuf::as_path)
@@ -76,6 +97,7 @@ pub fn collect(
         .map_err(Failure::usage)?;
 
     let mut engine = Engine::new(EngineConfig::default());
+    engine.index_events = index_events;
     let mut inventory_rejected = 0u64;
     let mut write_err: Option<std::io::Error> = None;
     for path in inventory_paths {
@@ -120,7 +142,7 @@ pub fn collect(
             o.apply(i);
         });
     }
-    let report = engine.assess(None, |_| {});
+    let report = engine.assess(None, |d| on_detection(d));
     Ok(ScanResult {
         report,
         stats,
