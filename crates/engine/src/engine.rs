@@ -48,7 +48,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            learning_days: 3.0,
+            learning_days: 7.0,
             min_learning_events: 20,
             behaviour_window_days: 14.0,
             key_max_age_days: 90,
@@ -848,11 +848,16 @@ impl Engine {
                 if novel >= cfg.rare_transitions {
                     let base =
                         format!("{novel} action transitions never seen in {hist}, within an hour");
+                    // CI pipelines change their steps with every commit: a weak signal there.
                     emit(
                         run,
                         &catalog::BEH_RARE_SEQUENCE,
                         0,
-                        catalog::BEH_RARE_SEQUENCE.severity,
+                        if cx.class == IdentityClass::CiCd {
+                            Severity::Low
+                        } else {
+                            catalog::BEH_RARE_SEQUENCE.severity
+                        },
                         base,
                         Some(action.to_string()),
                     );

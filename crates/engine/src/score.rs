@@ -7,7 +7,7 @@
 //! B = 1 - Π(1 - w_i)              over behaviour signals in the window
 //! t_P = cP * P
 //! t_E = cE * E * (0.5 + 0.5 P)
-//! t_B = cB * B * (0.4 + 0.6 P)
+//! t_B = cB * B * (0.5 + 0.5 P)
 //! score = 100 * (1 - (1 - t_P)(1 - t_E)(1 - t_B))
 //! ```
 //! with (cP, cE, cB) per identity class. Every factor is increasing in P, E and B, so adding a
@@ -54,7 +54,7 @@ pub fn score(
     let (cp, ce, cb) = class_weights(class);
     let tp = cp * p;
     let te = ce * e * (0.5 + 0.5 * p);
-    let tb = cb * b * (0.4 + 0.6 * p);
+    let tb = cb * b * (0.5 + 0.5 * p);
     let s = 1.0 - (1.0 - tp) * (1.0 - te) * (1.0 - tb);
     let score = (100.0 * s).clamp(0.0, 100.0);
 
