@@ -7,7 +7,8 @@
 //!
 //! Accepted aliases: `eventID`/`auditID` for `event_id`, `identity_arn` for `identity`,
 //! `stratus_technique`/`technique` for `category`. `label` is `malicious`, `benign`, or any other
-//! name, counted on its own.
+//! name, counted on its own. A feedback store (`tripline feedback`, JSON Lines) also reads as
+//! labels: true positive → malicious, false positive → benign, accepted risk → its own label.
 
 use std::path::Path;
 use tripline_model::{Incident, Label, Labels, Timestamp};
@@ -32,6 +33,14 @@ pub fn read(path: &Path, labels: &mut Labels) -> Result<usize, LabelError> {
     let origin = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| LabelError::Io(origin.clone(), e))?;
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'{')) {
+        // A feedback store (JSON Lines of analyst verdicts).
+        let text = String::from_utf8_lossy(&bytes);
+        let fb = crate::feedback::parse(&text, &origin)
+            .map_err(|e| LabelError::Format(origin.clone(), e.to_string()))?;
+        crate::feedback::into_labels(&fb, labels);
+        return Ok(fb.len());
+    }
     let rows: Vec<Vec<(String, String)>> = if matches!(first, Some(b'[')) {
         let v: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(&bytes)
             .map_err(|e| {

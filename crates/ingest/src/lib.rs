@@ -2,6 +2,7 @@
 //! inventory, owners files. Readers never panic on input and never abort a run over one bad
 //! record: they return it as [`tripline_model::Rejected`] with a reason.
 
+pub mod feedback;
 pub mod inventory;
 pub mod labels;
 pub mod limits;

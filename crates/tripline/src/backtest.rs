@@ -16,6 +16,10 @@ pub fn run(args: &BacktestArgs) -> Result<u8, Failure> {
     for p in &args.labels {
         tripline_ingest::labels::read(p, &mut labels).map_err(|e| Failure::usage(anyhow!(e)))?;
     }
+    if let Some(p) = &args.feedback {
+        let fb = tripline_ingest::feedback::read(p).map_err(|e| Failure::usage(anyhow!(e)))?;
+        tripline_ingest::feedback::into_labels(&fb, &mut labels);
+    }
     let mut recorder = Recorder::default();
     let started = std::time::Instant::now();
     let result = collect_with(

@@ -54,6 +54,10 @@ pub enum Command {
   tripline backtest --logs org/cloudtrail org/k8s-audit --labels org/labels.csv --owners org/owners.yaml
   tripline backtest --logs trail/ --labels incidents.csv --format html --output report.html --budget 2")]
     Backtest(BacktestArgs),
+    /// Record an analyst's verdict on an identity (true positive, false positive, accepted risk)
+    /// with a reason and an expiry. Verdicts become labels for `backtest --feedback` and
+    /// suppressions for `scan --feedback` that are shown, never silent, and that expire.
+    Feedback(FeedbackArgs),
     /// Write a realistic, seeded organisation's logs (CloudTrail and Kubernetes audit), inventory,
     /// owners file and labelled incidents to a directory.
     Simulate(SimulateArgs),
@@ -70,6 +74,67 @@ pub enum Format {
     Json,
     /// OCSF Detection Findings (class 2004), one JSON object per line.
     Ocsf,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedbackArgs {
+    /// The feedback store (JSON Lines, appended).
+    #[arg(long, default_value = "tripline-feedback.jsonl", value_name = "FILE")]
+    pub store: PathBuf,
+    #[command(subcommand)]
+    pub command: FeedbackCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedbackCommand {
+    /// Append a verdict.
+    Add(FeedbackAdd),
+    /// List verdicts and whether they still suppress.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerdictArg {
+    TruePositive,
+    FalsePositive,
+    AcceptedRisk,
+}
+
+impl From<VerdictArg> for tripline_ingest::feedback::Verdict {
+    fn from(v: VerdictArg) -> Self {
+        match v {
+            VerdictArg::TruePositive => Self::TruePositive,
+            VerdictArg::FalsePositive => Self::FalsePositive,
+            VerdictArg::AcceptedRisk => Self::AcceptedRisk,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FeedbackAdd {
+    /// Identity id (ARN or system:serviceaccount:ns:name).
+    #[arg(long)]
+    pub identity: String,
+    #[arg(long, value_enum)]
+    pub verdict: VerdictArg,
+    /// Why (required: no verdict without a reason).
+    #[arg(long)]
+    pub reason: String,
+    /// Until when a false-positive/accepted-risk verdict suppresses (RFC 3339).
+    #[arg(long, conflicts_with = "for_days")]
+    pub expires: Option<String>,
+    /// Suppress for this many days from now (default for suppressing verdicts: required, one of
+    /// --expires or --for-days).
+    #[arg(long)]
+    pub for_days: Option<u32>,
+    /// The activity window the verdict is about (RFC 3339); open ends mean all of it.
+    #[arg(long)]
+    pub start: Option<String>,
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Who decided.
+    #[arg(long)]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,6 +156,9 @@ pub struct BacktestArgs {
     pub inventory: Vec<PathBuf>,
     #[arg(long, value_name = "FILE")]
     pub owners: Option<PathBuf>,
+    /// Analyst feedback store: verdicts are added to the labels.
+    #[arg(long, value_name = "FILE")]
+    pub feedback: Option<PathBuf>,
     /// Alert when an identity's running score reaches this (0-100).
     #[arg(long, default_value_t = 45.0)]
     pub threshold: f64,
@@ -148,6 +216,10 @@ pub struct ScanArgs {
     /// Write every rejected record, with its reason, to this file as JSON Lines.
     #[arg(long, value_name = "FILE")]
     pub quarantine: Option<PathBuf>,
+    /// Analyst feedback store (see `tripline feedback`): false-positive and accepted-risk verdicts
+    /// are shown as suppressions until they expire.
+    #[arg(long, value_name = "FILE")]
+    pub feedback: Option<PathBuf>,
     /// Exit with code 3 when any record was rejected.
     #[arg(long)]
     pub fail_on_reject: bool,

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Scan(args) => scan::run(&args),
         cli::Command::Explain(args) => scan::explain(&args),
         cli::Command::Backtest(args) => backtest::run(&args),
+        cli::Command::Feedback(args) => scan::feedback(&args),
         cli::Command::Simulate(args) => scan::simulate(&args.out, &args.sim).map(|_| 0),
         cli::Command::Demo(args) => scan::demo(&args),
     };

@@ -98,8 +98,15 @@ fn round2(d: &Drivers) -> serde_json::Value {
     json!({"privilege": r(d.privilege), "exposure": r(d.exposure), "behaviour": r(d.behaviour)})
 }
 
-fn identity_json(i: &Identity, a: &Assessment) -> serde_json::Value {
+fn suppression_json(r: &ScanResult, id: &str) -> serde_json::Value {
+    r.suppressions.get(id).map_or(serde_json::Value::Null, |f| {
+        json!({"verdict": f.verdict.as_str(), "reason": f.reason, "until": f.expires, "by": f.by, "at": f.at})
+    })
+}
+
+fn identity_json(r: &ScanResult, i: &Identity, a: &Assessment) -> serde_json::Value {
     json!({
+        "suppressed": suppression_json(r, &i.id),
         "id": i.id,
         "name": i.name,
         "kind": i.kind.as_str(),
@@ -146,7 +153,7 @@ fn stats_json(r: &ScanResult) -> serde_json::Value {
 pub fn json(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
     let identities: Vec<serde_json::Value> = ranked(r, all)
         .into_iter()
-        .map(|(i, a)| identity_json(i, a))
+        .map(|(i, a)| identity_json(r, i, a))
         .collect();
     serde_json::to_writer_pretty(
         &mut *out,
@@ -163,6 +170,7 @@ fn severity_id(s: tripline_model::Severity) -> u8 {
 pub fn ocsf(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
     let now = r.report.as_of.map_or(0, |t| t.0);
     for (i, a) in ranked(r, all) {
+        let suppressed = r.suppressions.contains_key(&i.id);
         for s in a
             .signals
             .iter()
@@ -180,8 +188,9 @@ pub fn ocsf(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
                 "type_name": "Detection Finding: Create",
                 "severity_id": severity_id(s.severity),
                 "severity": s.severity.as_str(),
-                "status_id": 1,
-                "status": "New",
+                "status_id": if suppressed { 3 } else { 1 },
+                "status": if suppressed { "Suppressed" } else { "New" },
+                "status_detail": r.suppressions.get(&i.id).map(|f| format!("{} until {}: {}", f.verdict.as_str(), f.expires.as_deref().unwrap_or("-"), f.reason)),
                 "time": s.last_seen.map_or(now, |t| t.0),
                 "message": s.summary,
                 "risk_score": a.score.round() as i64,
@@ -266,7 +275,15 @@ pub fn table(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
             class,
             i.owner.clone().unwrap_or_else(|| "-".into()),
             top_drivers(a),
-            a.next_step.clone(),
+            match r.suppressions.get(&i.id) {
+                Some(f) => format!(
+                    "suppressed ({}) until {}: {}",
+                    f.verdict.as_str(),
+                    f.expires.as_deref().unwrap_or("-"),
+                    f.reason
+                ),
+                None => a.next_step.clone(),
+            },
         ]);
     }
     writeln!(out, "{t}")?;

@@ -20,6 +20,28 @@ pub struct ScanResult {
     pub report: Report,
     pub stats: ReadStats,
     pub inventory_rejected: u64,
+    /// Active suppressions (false positive / accepted risk verdicts), by identity id.
+    pub suppressions: std::collections::BTreeMap<String, tripline_ingest::feedback::Feedback>,
+}
+
+impl ScanResult {
+    /// Applies analyst feedback: verdicts that suppress at `now` are attached (and shown).
+    pub fn apply_feedback(&mut self, path: Option<&Path>, now: Timestamp) -> Result<(), Failure> {
+        let Some(path) = path else { return Ok(()) };
+        let all = tripline_ingest::feedback::read(path).map_err(|e| Failure::usage(anyhow!(e)))?;
+        for fb in all.into_iter().filter(|f| f.suppresses(now)) {
+            self.suppressions.insert(fb.identity.clone(), fb);
+        }
+        Ok(())
+    }
+}
+
+/// Wall-clock time now.
+pub fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp(ms)
 }
 
 fn progress_bar(total: u64) -> ProgressBar {
@@ -147,6 +169,7 @@ pub fn collect_with(
         report,
         stats,
         inventory_rejected,
+        suppressions: Default::default(),
     })
 }
 
@@ -168,7 +191,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         }
         Ok(())
     };
-    let result = collect(
+    let mut result = collect(
         &args.logs,
         &args.inventory,
         args.owners.as_deref(),
@@ -179,6 +202,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         q.flush()
             .map_err(|e| Failure::internal(anyhow!(e).context("writing the quarantine file")))?;
     }
+    result.apply_feedback(args.feedback.as_deref(), now())?;
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
         .map_err(|e| Failure::internal(anyhow!(e)))?;
@@ -268,6 +292,60 @@ pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
         )));
     }
     Ok(0)
+}
+
+/// `tripline feedback add|list`.
+pub fn feedback(args: &crate::cli::FeedbackArgs) -> Result<u8, Failure> {
+    use tripline_ingest::feedback::{self as fb, Feedback};
+    match &args.command {
+        crate::cli::FeedbackCommand::Add(a) => {
+            let at = now();
+            let expires = match (&a.expires, a.for_days) {
+                (Some(e), _) => Some(e.clone()),
+                (None, Some(d)) => {
+                    Some(Timestamp(at.0 + i64::from(d) * Timestamp::MS_PER_DAY).to_string())
+                }
+                (None, None) => None,
+            };
+            let entry = Feedback {
+                identity: a.identity.clone(),
+                verdict: a.verdict.into(),
+                reason: a.reason.clone(),
+                start: a.start.clone(),
+                end: a.end.clone(),
+                expires,
+                by: a.by.clone(),
+                at: at.to_string(),
+            };
+            fb::append(&args.store, &entry).map_err(|e| Failure::usage(anyhow!(e)))?;
+            eprintln!(
+                "recorded {} for {} in {}",
+                entry.verdict.as_str(),
+                entry.identity,
+                args.store.display()
+            );
+            Ok(0)
+        }
+        crate::cli::FeedbackCommand::List => {
+            let all = fb::read(&args.store).map_err(|e| Failure::usage(anyhow!(e)))?;
+            let t = now();
+            for f in all {
+                println!(
+                    "{}  {:<15} {}  {}{}",
+                    f.at,
+                    f.verdict.as_str(),
+                    f.identity,
+                    f.reason,
+                    match f.expires_at() {
+                        Some(e) if f.suppresses(t) => format!("  (suppressing until {e})"),
+                        Some(e) => format!("  (expired {e})"),
+                        None => String::new(),
+                    }
+                );
+            }
+            Ok(0)
+        }
+    }
 }
 
 pub fn demo(args: &DemoArgs) -> Result<u8, Failure> {
