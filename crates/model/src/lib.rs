@@ -273,6 +273,10 @@ pub enum PolicyKind {
     Rbac,
 }
 
+/// Condition key (under `StringEquals`) holding the API groups of a Kubernetes RBAC rule in a
+/// [`PolicyKind::Rbac`] statement: the action string (`k8s:<verb>:<resource>`) has no group.
+pub const K8S_API_GROUP_CONDITION: &str = "k8s:apiGroup";
+
 /// What an identity is allowed to do, as found in inventory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Privileges {

@@ -32,6 +32,7 @@ mod escalation;
 mod eval;
 mod glob;
 mod managed;
+pub mod rbac;
 mod trust;
 
 #[cfg(test)]

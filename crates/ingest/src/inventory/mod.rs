@@ -9,6 +9,9 @@
 //! - [`credreport`]: the IAM credential report CSV → typed rows, merged into identities as
 //!   credentials.
 //! - [`owners`]: the owners file (YAML or TOML) → owner, class, environment, kind, intent.
+//! - [`rbac`]: Kubernetes RBAC JSON → service-account identities with their rule sets, and
+//!   [`rbac::rbac_findings`].
+//! - [`scanner`]: gitleaks / trufflehog reports → leaked-secret fingerprints and key ids.
 
 pub mod authz;
 pub mod credreport;
@@ -18,6 +21,8 @@ mod load;
 pub mod owners;
 pub use load::{load, InventoryFormat, Loaded};
 pub mod policy;
+pub mod rbac;
+pub mod scanner;
 
 pub use error::InventoryError;
 
