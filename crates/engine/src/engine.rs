@@ -180,6 +180,8 @@ pub struct Report {
     pub event_index: Option<EventIndex>,
     /// Standing signals and whether privilege is known, by identity index (with `index_events`).
     pub standing: Vec<(Vec<Signal>, bool)>,
+    /// Scanner findings that matched no credential seen in logs or inventory.
+    pub unmatched_leaks: Vec<tripline_model::Leak>,
 }
 
 /// The engine for one scan or replay.
@@ -195,6 +197,8 @@ pub struct Engine {
     seq: u32,
     /// Keep every event's id, identity and time for a replay (costs ~12 bytes per event more).
     pub index_events: bool,
+    /// Secrets found by scanners, by AWS key id and by fingerprint.
+    leaks: Vec<tripline_model::Leak>,
 }
 
 fn class_byte(c: NetClass) -> u8 {
@@ -261,6 +265,24 @@ impl Engine {
             config,
             ..Self::default()
         }
+    }
+
+    /// Adds a secret-scanner finding; it is matched to credentials by key id or fingerprint.
+    pub fn add_leak(&mut self, leak: tripline_model::Leak) {
+        self.leaks.push(leak);
+    }
+
+    /// Scanner findings that matched no credential of any identity (shown, not dropped).
+    pub fn unmatched_leaks(&self, identities: &[Identity]) -> Vec<tripline_model::Leak> {
+        self.leaks
+            .iter()
+            .filter(|l| {
+                !identities
+                    .iter()
+                    .any(|i| i.credentials.iter().any(|c| leak_matches(l, &c.id)))
+            })
+            .cloned()
+            .collect()
     }
 
     /// Adds an identity read from inventory.
@@ -395,7 +417,12 @@ impl Engine {
                             | tripline_model::Provenance::Inventory
                     ),
                 intent_services,
-                privilege_known: privilege::analyse(&ident.privileges).known,
+                privilege_known: privilege::analyse(&ident.privileges).known
+                    || ident
+                        .privileges
+                        .policies
+                        .iter()
+                        .any(|p| p.kind == tripline_model::PolicyKind::Rbac),
                 env: self.strings.opt(ident.environment.as_deref()),
             });
         }
@@ -1113,6 +1140,7 @@ impl Engine {
                 self.finish_identity(ident, run, cx, as_of)
             })
             .collect();
+        let unmatched_leaks = self.unmatched_leaks(&identities);
         Report {
             identities,
             assessments,
@@ -1125,6 +1153,7 @@ impl Engine {
                 ..ix
             }),
             standing,
+            unmatched_leaks,
         }
     }
 
@@ -1161,6 +1190,103 @@ impl Engine {
 
         // Standing privilege.
         let pf = privilege::analyse(&ident.privileges);
+        let rbac = privilege::rbac::rbac_findings(&ident.privileges);
+        let known = pf.known
+            || ident
+                .privileges
+                .policies
+                .iter()
+                .any(|p| p.kind == tripline_model::PolicyKind::Rbac);
+        let src = |k: &str| {
+            rbac.sources
+                .get(k)
+                .map(|v| v.join(", "))
+                .unwrap_or_default()
+        };
+        if rbac.cluster_admin {
+            add(
+                &catalog::PRIV_K8S_CLUSTER_ADMIN,
+                Severity::High,
+                format!(
+                    "cluster-admin equivalent (every verb on every resource) via {}",
+                    src("cluster_admin")
+                ),
+                vec![],
+                1,
+                None,
+                None,
+            );
+        } else {
+            if !rbac.wildcard.is_empty() {
+                let list: Vec<&str> = rbac.wildcard.iter().take(3).map(String::as_str).collect();
+                add(
+                    &catalog::PRIV_WILDCARD_SERVICE,
+                    Severity::Medium,
+                    format!("kubernetes wildcard rules: {}", list.join("; ")),
+                    vec![],
+                    1,
+                    None,
+                    None,
+                );
+            }
+            if rbac.secrets_read {
+                add(
+                    &catalog::PRIV_K8S_SECRETS,
+                    Severity::Medium,
+                    format!("can read secrets via {}", src("secrets_read")),
+                    vec![],
+                    1,
+                    None,
+                    None,
+                );
+            }
+            if rbac.pod_exec {
+                add(
+                    &catalog::PRIV_K8S_POD_EXEC,
+                    Severity::Medium,
+                    format!("can exec into pods via {}", src("pod_exec")),
+                    vec![],
+                    1,
+                    None,
+                    None,
+                );
+            }
+            if !rbac.escalation.is_empty() {
+                add(
+                    &catalog::PRIV_ESCALATION_PATH,
+                    Severity::High,
+                    format!(
+                        "kubernetes escalation grants: {}",
+                        rbac.escalation.join(", ")
+                    ),
+                    vec![],
+                    1,
+                    None,
+                    None,
+                );
+            }
+        }
+        // Secrets found by scanners, matched to this identity's credentials.
+        for leak in &self.leaks {
+            if let Some(c) = ident.credentials.iter().find(|c| leak_matches(leak, &c.id)) {
+                let live = match leak.verified {
+                    Some(true) => " (verified live)",
+                    _ => "",
+                };
+                add(
+                    &catalog::EXP_SECRET_LEAKED,
+                    Severity::Critical,
+                    format!(
+                        "credential {} found by {} at {}{live}",
+                        c.id, leak.found_by, leak.location
+                    ),
+                    vec![],
+                    1,
+                    leak.found_at,
+                    leak.found_at,
+                );
+            }
+        }
         if pf.admin {
             add(
                 &catalog::PRIV_ADMIN,
@@ -1339,7 +1465,7 @@ impl Engine {
             );
         }
 
-        (signals, pf.known)
+        (signals, known)
     }
 
     fn finish_identity(
@@ -1450,6 +1576,11 @@ impl Engine {
             scored_at: as_of,
         }
     }
+}
+
+/// Whether a scanner finding is about this credential (by AWS key id, or by fingerprint).
+fn leak_matches(leak: &tripline_model::Leak, credential_id: &str) -> bool {
+    leak.aws_key_id.as_deref() == Some(credential_id) || leak.fingerprint == credential_id
 }
 
 fn lower(s: Severity) -> Severity {

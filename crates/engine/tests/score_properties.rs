@@ -1,12 +1,17 @@
 //! Properties of the score a user relies on: bounded, deterministic, and never lowered by
 //! granting more privilege.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use proptest::prelude::*;
 use tripline_engine::{Engine, EngineConfig};
 use tripline_model::{
-    Actor, Event, Identity, IdentityKind, LogSource, Outcome, PolicyDoc, PolicyKind, PrincipalType, Provenance,
-    Statement, Timestamp,
+    Actor, Event, Identity, IdentityKind, LogSource, Outcome, PolicyDoc, PolicyKind, PrincipalType,
+    Provenance, Statement, Timestamp,
 };
 
 const ID: &str = "arn:aws:iam::111122223333:user/svc";
@@ -26,8 +31,15 @@ const ACTIONS: [&str; 10] = [
 fn statement(actions: &[usize], any_resource: bool) -> Statement {
     Statement {
         allow: true,
-        actions: actions.iter().map(|&i| ACTIONS[i % ACTIONS.len()].to_string()).collect(),
-        resources: vec![if any_resource { "*".into() } else { "arn:aws:s3:::bucket/*".into() }],
+        actions: actions
+            .iter()
+            .map(|&i| ACTIONS[i % ACTIONS.len()].to_string())
+            .collect(),
+        resources: vec![if any_resource {
+            "*".into()
+        } else {
+            "arn:aws:s3:::bucket/*".into()
+        }],
         ..Statement::default()
     }
 }
@@ -65,7 +77,11 @@ fn event(n: usize, action: &str, ip: &str, denied: bool) -> Event {
         user_agent: Some("aws-cli/2.15 Python/3.11 Linux/6.1".into()),
         region: Some("us-east-1".into()),
         account: Some("111122223333".into()),
-        outcome: if denied { Outcome::Denied } else { Outcome::Success },
+        outcome: if denied {
+            Outcome::Denied
+        } else {
+            Outcome::Success
+        },
         error_code: denied.then(|| "AccessDenied".into()),
         read_only: None,
         vpc_endpoint: None,
@@ -77,7 +93,11 @@ fn score(statements: Vec<Statement>, events: &[(usize, bool, bool)]) -> f64 {
     let mut engine = Engine::new(EngineConfig::default());
     engine.merge_inventory(identity(statements));
     for (n, &(a, other_net, denied)) in events.iter().enumerate() {
-        let ip = if other_net { "198.51.100.7" } else { "203.0.113.7" };
+        let ip = if other_net {
+            "198.51.100.7"
+        } else {
+            "203.0.113.7"
+        };
         engine.ingest(&event(n, ACTIONS[a % 9], ip, denied));
     }
     let report = engine.assess(None, |_| {});

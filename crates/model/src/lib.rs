@@ -419,6 +419,21 @@ impl Identity {
     }
 }
 
+/// A secret found by a scanner, reduced to what may be kept: a fingerprint and, for AWS keys,
+/// the (non-secret) key id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leak {
+    /// `sha256:<hex>` of the secret value.
+    pub fingerprint: String,
+    pub aws_key_id: Option<String>,
+    /// Which scanner and rule found it.
+    pub found_by: String,
+    /// Where (file:line, commit).
+    pub location: String,
+    pub verified: Option<bool>,
+    pub found_at: Option<Timestamp>,
+}
+
 /// A record a reader could not accept: kept with its reason so nothing vanishes silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {

@@ -147,6 +147,7 @@ fn stats_json(r: &ScanResult) -> serde_json::Value {
         "inventory_rejected": r.inventory_rejected,
         "identities": r.report.identities.len(),
         "non_human_identities": r.report.identities.iter().filter(|i| i.kind.is_nhi()).count(),
+        "unmatched_leaks": r.report.unmatched_leaks.iter().map(|l| json!({"fingerprint": l.fingerprint, "aws_key_id": l.aws_key_id, "found_by": l.found_by, "location": l.location, "verified": l.verified})).collect::<Vec<_>>(),
     })
 }
 
@@ -461,6 +462,13 @@ pub fn summary(r: &ScanResult, quarantine: Option<&Path>, out: &mut dyn Write) -
                 Some(q) => format!(" (written to {})", q.display()),
                 None => " (use --quarantine FILE to keep them)".to_string(),
             }
+        )?;
+    }
+    if !r.report.unmatched_leaks.is_empty() {
+        writeln!(
+            out,
+            "{} leaked secrets matched no credential in these logs or inventory (listed in the json stats): check them by hand",
+            r.report.unmatched_leaks.len()
         )?;
     }
     if !s.skipped_files.is_empty() {

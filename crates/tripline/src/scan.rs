@@ -133,6 +133,16 @@ pub fn collect_with(
         for ident in loaded.identities {
             engine.merge_inventory(ident);
         }
+        for l in loaded.leaked {
+            engine.add_leak(tripline_model::Leak {
+                fingerprint: l.fingerprint,
+                aws_key_id: l.aws_key_id,
+                found_by: format!("{} ({})", l.scanner.as_str(), l.rule),
+                location: l.location,
+                verified: l.verified,
+                found_at: l.found_at,
+            });
+        }
     }
 
     let total: u64 = tripline_ingest::logs::discover(logs)

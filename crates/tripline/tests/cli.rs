@@ -112,3 +112,59 @@ fn help_teaches_exit_codes_and_formats() {
         .unwrap()
         .contains("Exit codes"));
 }
+
+/// Inventory beyond IAM: a gitleaks report naming a key the logs show in use, and Kubernetes RBAC
+/// granting cluster-admin to a service account seen in the audit log.
+#[test]
+fn leaked_keys_and_rbac_grants_become_signals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = "AKIAIOSFODNN7EXAMPLE";
+    let ct = GOOD.replace("AKIAEXAMPLE1", key);
+    let audit = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"k1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ci/pods","verb":"list","user":{"username":"system:serviceaccount:ci:deployer","groups":["system:serviceaccounts"]},"sourceIPs":["10.0.0.7"],"userAgent":"kubectl/v1.29","objectRef":{"resource":"pods","namespace":"ci","apiVersion":"v1"},"responseStatus":{"code":200},"requestReceivedTimestamp":"2026-01-01T00:00:00.000000Z"}"#;
+    let logs = tmp.path().join("logs.jsonl");
+    std::fs::write(&logs, format!("{ct}\n{audit}\n")).unwrap();
+    let gitleaks = tmp.path().join("gitleaks.json");
+    let finding = serde_json::json!([{
+        "Description": "AWS Access Key", "StartLine": 3, "EndLine": 3, "StartColumn": 1, "EndColumn": 20,
+        "Match": format!("aws_access_key_id = {key}"), "Secret": key, "File": "deploy/env.sh", "SymlinkFile": "",
+        "Commit": "4f2a9c1", "Entropy": 3.5, "Author": "dev", "Email": "dev@example.com",
+        "Date": "2025-12-30T10:00:00Z", "Message": "wip", "Tags": [], "RuleID": "aws-access-token",
+        "Fingerprint": "4f2a9c1:deploy/env.sh:aws-access-token:3"
+    }]);
+    std::fs::write(&gitleaks, finding.to_string()).unwrap();
+    let rbac = tmp.path().join("rbac.json");
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "cluster-admin"},
+         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "ci-admin"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+         "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}]}
+    ]});
+    std::fs::write(&rbac, list.to_string()).unwrap();
+    let doc = scan_json(&[
+        "--logs",
+        logs.to_str().unwrap(),
+        "--inventory",
+        gitleaks.to_str().unwrap(),
+        rbac.to_str().unwrap(),
+    ]);
+    let user = identity(&doc, ":user/ci");
+    let leak = user["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "EXP_SECRET_LEAKED")
+        .expect("leak signal");
+    assert!(
+        leak["summary"].as_str().unwrap().contains("deploy/env.sh"),
+        "{leak}"
+    );
+    assert_eq!(leak["severity"], "critical");
+    let sa = identity(&doc, "system:serviceaccount:ci:deployer");
+    assert!(
+        codes(sa).contains(&"PRIV_K8S_CLUSTER_ADMIN".to_string()),
+        "{sa:#}"
+    );
+    // Nothing of the secret itself is in the output beyond the key id (which is not secret).
+    assert_eq!(doc["stats"]["unmatched_leaks"].as_array().unwrap().len(), 0);
+}
