@@ -408,3 +408,30 @@ fn dump_panther_rejections() {
         );
     }
 }
+
+/// Found by the fuzzer: wrapped Kubernetes event lists, empty or holding several unknown items,
+/// keep the accounting exact (every inner record is an event, a rejection or a counted stage).
+#[test]
+fn wrapped_event_lists_account_for_every_item() {
+    for (input, rejected) in [
+        (
+            r#"{"log":{"apiVersion":"audit.k8s.io/v1","kind":"EventList","items":[]}}"#,
+            0,
+        ),
+        (
+            r#"{"log":{"apiVersion":"audit.k8s.io/v1","kind":"EventList","items":[{"a":1},{"b":2}]}}"#,
+            2,
+        ),
+    ] {
+        let mut stats = ReadStats::default();
+        let mut seen = Vec::new();
+        LogReader::new(Limits::default())
+            .read_bytes("t", input.as_bytes(), &mut stats, &mut |i| seen.push(i));
+        assert_eq!(seen.len(), rejected, "{input}");
+        assert_eq!(stats.rejected_total() as usize, rejected);
+        assert_eq!(
+            stats.records,
+            stats.events + stats.rejected_total() + stats.k8s_non_final_stages
+        );
+    }
+}

@@ -209,7 +209,7 @@ pub fn read_capped_line<R: BufRead + ?Sized>(
                 break;
             }
             saw_any = true;
-            match chunk.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', chunk) {
                 Some(i) => {
                     let part = chunk.get(..i).unwrap_or_default();
                     let room = cap.saturating_sub(buf.len());

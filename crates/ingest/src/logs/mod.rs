@@ -528,13 +528,13 @@ impl LogReader {
 
     /// A Panther rule-test line: the event is in `log`, its type named by `p_log_type`/`log_types`.
     fn wrapped(&self, inner: &[u8], declared: Option<&str>, pos: Option<u64>, ctx: &mut Ctx<'_>) {
-        let before = (ctx.stats.events, ctx.stats.records);
-        let mut unknown = None;
+        let mut unknown: Vec<Rejected> = Vec::new();
         {
-            // Run the inner record through the same path, but catch an "unknown format" verdict
-            // so it can be reported with the type the wrapper declares.
+            // Run the inner record through the same path, but catch "unknown format" verdicts
+            // (one per inner record: a wrapped list can hold many) so they can be reported with
+            // the type the wrapper declares.
             let mut inner_sink = |item: Item| match item {
-                Item::Rejected(r) if r.reason == RejectReason::UnknownFormat => unknown = Some(r),
+                Item::Rejected(r) if r.reason == RejectReason::UnknownFormat => unknown.push(r),
                 other => (ctx.sink)(other),
             };
             let mut inner_ctx = Ctx {
@@ -544,27 +544,33 @@ impl LogReader {
             };
             self.record(inner, pos, &mut inner_ctx, 1);
         }
-        if let Some(mut r) = unknown {
-            // `record` counted it as unknown_format; re-file it under the declared type.
-            if let Some(n) = ctx.stats.rejected.get_mut(&RejectReason::UnknownFormat) {
-                *n -= 1;
-            }
-            // The inner record's own `p_log_type` is more precise than a rule's list of types.
-            let own = serde_json::from_slice::<Probe<'_>>(inner)
-                .ok()
-                .and_then(|p| p.p_log_type.map(str::to_string));
-            if let Some(t) = own
-                .as_deref()
-                .or(declared)
-                .filter(|t| !t.contains("CloudTrail") && !t.contains("EKS.Audit"))
-            {
+        if unknown.is_empty() {
+            return;
+        }
+        // The inner record's own `p_log_type` is more precise than a rule's list of types.
+        let own = serde_json::from_slice::<Probe<'_>>(inner)
+            .ok()
+            .and_then(|p| p.p_log_type.map(str::to_string));
+        let foreign = own
+            .as_deref()
+            .or(declared)
+            .filter(|t| !t.contains("CloudTrail") && !t.contains("EKS.Audit"))
+            .map(str::to_string);
+        for mut r in unknown {
+            if let Some(t) = &foreign {
+                // `record` counted it as unknown_format; re-file it under the declared type.
+                if let Some(n) = ctx.stats.rejected.get_mut(&RejectReason::UnknownFormat) {
+                    *n -= 1;
+                }
+                *ctx.stats
+                    .rejected
+                    .entry(RejectReason::UnsupportedLogType)
+                    .or_insert(0) += 1;
                 r.reason = RejectReason::UnsupportedLogType;
                 r.detail = format!("log type {t} is not read by tripline (it reads AWS CloudTrail and Kubernetes audit)");
             }
-            *ctx.stats.rejected.entry(r.reason).or_insert(0) += 1;
             (ctx.sink)(Item::Rejected(r));
         }
-        debug_assert!(ctx.stats.records > before.1 || ctx.stats.events > before.0);
     }
 
     fn unknown(&self, text: &str, raw: &[u8], pos: Option<u64>, ctx: &mut Ctx<'_>) {
