@@ -1174,18 +1174,7 @@ impl Engine {
                        occ: u64,
                        first: Option<Timestamp>,
                        last: Option<Timestamp>| {
-            signals.push(Signal {
-                code: def.code.to_string(),
-                driver: def.driver,
-                severity: sev,
-                summary,
-                event_ids,
-                occurrences: occ,
-                first_seen: first,
-                last_seen: last,
-                frameworks: def.frameworks.iter().map(|s| (*s).to_string()).collect(),
-                points: 0.0,
-            });
+            signals.push(signal(def, sev, summary, event_ids, occ, first, last));
         };
 
         // Standing privilege.
@@ -1488,18 +1477,7 @@ impl Engine {
                        occ: u64,
                        first: Option<Timestamp>,
                        last: Option<Timestamp>| {
-            signals.push(Signal {
-                code: def.code.to_string(),
-                driver: def.driver,
-                severity: sev,
-                summary,
-                event_ids,
-                occurrences: occ,
-                first_seen: first,
-                last_seen: last,
-                frameworks: def.frameworks.iter().map(|s| (*s).to_string()).collect(),
-                points: 0.0,
-            });
+            signals.push(signal(def, sev, summary, event_ids, occ, first, last));
         };
         // Behaviour and event-driven exposure, within the window.
         if let Some(run) = run {
@@ -1575,6 +1553,30 @@ impl Engine {
             formula,
             scored_at: as_of,
         }
+    }
+}
+
+/// A signal from its catalog entry.
+fn signal(
+    def: &SignalDef,
+    severity: Severity,
+    summary: String,
+    event_ids: Vec<String>,
+    occurrences: u64,
+    first_seen: Option<Timestamp>,
+    last_seen: Option<Timestamp>,
+) -> Signal {
+    Signal {
+        code: def.code.to_string(),
+        driver: def.driver,
+        severity,
+        summary,
+        event_ids,
+        occurrences,
+        first_seen,
+        last_seen,
+        frameworks: def.frameworks.iter().map(|s| (*s).to_string()).collect(),
+        points: 0.0,
     }
 }
 

@@ -9,6 +9,9 @@ use tripline_model::{Event, Identity, IdentityKind, Provenance, Timestamp};
 #[derive(Debug, Default)]
 pub struct IdentityStore {
     identities: HashMap<String, Identity>,
+    /// Position of each credential in its identity's list (roles collect a session per hour:
+    /// a linear search per event would grow with retention).
+    cred_pos: HashMap<String, HashMap<Box<str>, usize>>,
     /// Events whose record does not name a caller Tripline can attribute (counted, not lost).
     pub unattributed_events: u64,
 }
@@ -69,7 +72,28 @@ impl IdentityStore {
         ident.events += 1;
         widen(&mut ident.first_seen, &mut ident.last_seen, ev.time);
         if let Some((cid, ckind)) = credential {
-            let cred = ident.credential_mut(&cid, ckind);
+            let index = self.cred_pos.entry(ident.id.clone()).or_insert_with(|| {
+                ident
+                    .credentials
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.id.as_str().into(), i))
+                    .collect()
+            });
+            let pos = match index.get(cid.as_str()) {
+                Some(&p) => p,
+                None => {
+                    ident
+                        .credentials
+                        .push(tripline_model::Credential::new(cid.clone(), ckind));
+                    let p = ident.credentials.len() - 1;
+                    index.insert(cid.as_str().into(), p);
+                    p
+                }
+            };
+            let Some(cred) = ident.credentials.get_mut(pos) else {
+                return Some(ident.id.as_str());
+            };
             cred.events += 1;
             widen(&mut cred.first_seen, &mut cred.last_seen, ev.time);
             if cred.last_used.is_none_or(|l| ev.time > l) {
@@ -84,6 +108,8 @@ impl IdentityStore {
     /// Adds an identity read from inventory (authorization details, credential report, RBAC),
     /// merging it with what the logs already showed.
     pub fn merge(&mut self, inv: Identity) {
+        // Credentials may be added below: the position index is rebuilt on next use.
+        self.cred_pos.remove(&inv.id);
         match self.identities.get_mut(&inv.id) {
             None => {
                 self.identities.insert(inv.id.clone(), inv);

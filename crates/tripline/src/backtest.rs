@@ -23,9 +23,9 @@ pub fn run(args: &BacktestArgs) -> Result<u8, Failure> {
     let mut recorder = Recorder::default();
     let started = std::time::Instant::now();
     let result = collect_with(
-        &args.logs,
-        &args.inventory,
-        args.owners.as_deref(),
+        &args.input.logs,
+        &args.input.inventory,
+        args.input.owners.as_deref(),
         tripline_ingest::Limits::default(),
         &mut |_| Ok(()),
         true,

@@ -145,17 +145,28 @@ pub enum BacktestFormat {
     Html,
 }
 
+/// What to read: shared by scan, explain and backtest.
 #[derive(Debug, Args)]
-pub struct BacktestArgs {
+pub struct InputArgs {
+    /// Log files or directories (repeatable; several per flag).
     #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
     pub logs: Vec<PathBuf>,
+    /// Inventory files, recognised by content: IAM authorization details JSON, IAM credential
+    /// report CSV, Kubernetes RBAC JSON, gitleaks or trufflehog reports.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+    /// Owners file (YAML or TOML) assigning owner, class, environment, kind by ARN, name or glob.
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Label files (event-level or incident-level; CSV or JSON). Repeatable.
     #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
     pub labels: Vec<PathBuf>,
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub inventory: Vec<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    pub owners: Option<PathBuf>,
     /// Analyst feedback store: verdicts are added to the labels.
     #[arg(long, value_name = "FILE")]
     pub feedback: Option<PathBuf>,
@@ -187,27 +198,16 @@ pub struct BacktestArgs {
 pub struct ExplainArgs {
     /// The identity: its id (ARN, `system:serviceaccount:ns:name`), its name, or a unique part.
     pub identity: String,
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
-    pub logs: Vec<PathBuf>,
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub inventory: Vec<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    pub owners: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Log files or directories (repeatable; several per flag).
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
-    pub logs: Vec<PathBuf>,
-    /// Inventory files: IAM authorization details JSON, IAM credential report CSV.
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub inventory: Vec<PathBuf>,
-    /// Owners file (YAML or TOML) assigning owner, class, environment, kind by ARN, name or glob.
-    #[arg(long, value_name = "FILE")]
-    pub owners: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write the report here instead of standard output.

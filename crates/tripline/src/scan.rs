@@ -202,9 +202,9 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         Ok(())
     };
     let mut result = collect(
-        &args.logs,
-        &args.inventory,
-        args.owners.as_deref(),
+        &args.input.logs,
+        &args.input.inventory,
+        args.input.owners.as_deref(),
         limits(&args.limits),
         &mut on_reject,
     )?;
@@ -286,9 +286,9 @@ pub fn simulate(out: &Path, args: &SimArgs) -> Result<tripline_sim::SimSummary, 
 
 pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
     let result = collect(
-        &args.logs,
-        &args.inventory,
-        args.owners.as_deref(),
+        &args.input.logs,
+        &args.input.inventory,
+        args.input.owners.as_deref(),
         limits(&args.limits),
         &mut |_| Ok(()),
     )?;
