@@ -17,21 +17,22 @@ cfg := data.escalation
 
 tier_names := cfg.tiers
 
-tier_index := {name: i | some i, name in tier_names}
+# Tier order is fixed (the Rust side checks data.escalation.tiers against it).
+tier_index := {"observe": 0, "notify": 1, "step_up": 2, "jit_restrict": 3, "rotate": 4, "owner_review": 5, "contain": 6}
 
-observe := tier_index.observe
+observe := 0
 
-notify := tier_index.notify
+notify := 1
 
-step_up := tier_index.step_up
+step_up := 2
 
-jit_restrict := tier_index.jit_restrict
+jit_restrict := 3
 
-rotate := tier_index.rotate
+rotate := 4
 
-owner_review := tier_index.owner_review
+owner_review := 5
 
-contain := tier_index.contain
+contain := 6
 
 high_severities := {"high", "critical"}
 

@@ -19,7 +19,8 @@ Exit codes:
   1  internal error (for example the output file could not be written)
   2  bad usage or unreadable input (a named path that does not exist or cannot be opened,
      an inventory or owners file that cannot be parsed)
-  3  --fail-on-reject was given and at least one record was rejected";
+  3  --fail-on-reject was given and at least one record was rejected
+  4  `tripline evidence verify|export`: the ledger or bundle failed verification";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -54,6 +55,8 @@ pub enum Command {
   tripline backtest --logs org/cloudtrail org/k8s-audit --labels org/labels.csv --owners org/owners.yaml
   tripline backtest --logs trail/ --labels incidents.csv --format html --output report.html --budget 2")]
     Backtest(BacktestArgs),
+    /// Verify or export the evidence ledger (append-only, SHA-256 hash-chained, SQLite).
+    Evidence(EvidenceArgs),
     /// Record an analyst's verdict on an identity (true positive, false positive, accepted risk)
     /// with a reason and an expiry. Verdicts become labels for `backtest --feedback` and
     /// suppressions for `scan --feedback` that are shown, never silent, and that expire.
@@ -74,6 +77,32 @@ pub enum Format {
     Json,
     /// OCSF Detection Findings (class 2004), one JSON object per line.
     Ocsf,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    #[command(subcommand)]
+    pub command: EvidenceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Recompute the chain and name the first altered, deleted or reordered record (exit 4).
+    Verify {
+        /// The ledger (SQLite) written by `scan --evidence`.
+        #[arg(long, value_name = "FILE")]
+        store: Option<PathBuf>,
+        /// An exported bundle (directory, manifest.json or evidence.jsonl): no SQLite needed.
+        #[arg(long, value_name = "PATH")]
+        bundle: Option<PathBuf>,
+    },
+    /// Write a bundle (evidence.jsonl + manifest.json) that verifies on another machine.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        store: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +249,10 @@ pub struct ScanArgs {
     /// are shown as suppressions until they expire.
     #[arg(long, value_name = "FILE")]
     pub feedback: Option<PathBuf>,
+    /// Append the input summary, every score and every signal to this evidence ledger (SQLite,
+    /// created if missing; see `tripline evidence`).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
     /// Exit with code 3 when any record was rejected.
     #[arg(long)]
     pub fail_on_reject: bool,

@@ -3,6 +3,7 @@
 
 mod backtest;
 mod cli;
+mod evidence;
 mod report;
 mod scan;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         cli::Command::Explain(args) => scan::explain(&args),
         cli::Command::Backtest(args) => backtest::run(&args),
         cli::Command::Feedback(args) => scan::feedback(&args),
+        cli::Command::Evidence(args) => evidence::run(&args),
         cli::Command::Simulate(args) => scan::simulate(&args.out, &args.sim).map(|_| 0),
         cli::Command::Demo(args) => scan::demo(&args),
     };

@@ -213,6 +213,10 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::internal(anyhow!(e).context("writing the quarantine file")))?;
     }
     result.apply_feedback(args.feedback.as_deref(), now())?;
+    if let Some(p) = &args.evidence {
+        let n = crate::evidence::record_scan(p, &result)?;
+        eprintln!("appended {n} evidence records to {}", p.display());
+    }
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
         .map_err(|e| Failure::internal(anyhow!(e)))?;

@@ -168,3 +168,86 @@ fn leaked_keys_and_rbac_grants_become_signals() {
     // Nothing of the secret itself is in the output beyond the key id (which is not secret).
     assert_eq!(doc["stats"]["unmatched_leaks"].as_array().unwrap().len(), 0);
 }
+
+/// A scan written to the evidence ledger verifies, exports, and a tampered bundle names the
+/// altered record.
+#[test]
+fn scan_evidence_verifies_exports_and_catches_tampering() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("a.jsonl");
+    std::fs::write(
+        &log,
+        format!(
+            "{GOOD}\n{}\n",
+            GOOD.replace("\"e1\"", "\"e2\"")
+                .replace("ListBuckets", "StopLogging")
+                .replace("s3.amazonaws.com", "cloudtrail.amazonaws.com")
+        ),
+    )
+    .unwrap();
+    let db = tmp.path().join("evidence.sqlite");
+    let out = tripline()
+        .args([
+            "scan",
+            "--logs",
+            log.to_str().unwrap(),
+            "--evidence",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verify = tripline()
+        .args(["evidence", "verify", "--store", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("ok,"));
+    let bundle = tmp.path().join("bundle");
+    let export = tripline()
+        .args([
+            "evidence",
+            "export",
+            "--store",
+            db.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stdout)
+    );
+    let ok = tripline()
+        .args(["evidence", "verify", "--bundle", bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    // Alter the second record's body (raise a score) and verify again.
+    let path = bundle.join("evidence.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines.len() >= 3);
+    let altered = lines[1].replacen("\"score\":", "\"score\":9", 1);
+    assert_ne!(altered, lines[1]);
+    lines[1] = altered;
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let bad = tripline()
+        .args(["evidence", "verify", "--bundle", bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(4));
+    let msg = String::from_utf8_lossy(&bad.stdout);
+    assert!(msg.contains("FAILED") && msg.contains('2'), "{msg}");
+}

@@ -1,0 +1,40 @@
+//! One error type for the ledger. Integrity findings are not errors: `verify` returns them as a
+//! [`VerifyReport`](crate::VerifyReport); errors are for what stopped the work itself.
+
+use crate::chain::Problem;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("time {0} ms is outside the years 0000-9999 that evidence timestamps use")]
+    TimeOutOfRange(i64),
+    #[error("record body is nested deeper than {0} levels")]
+    BodyTooDeep(usize),
+    #[error("ledger schema version {found} is newer than this build reads ({supported})")]
+    UnsupportedSchema { found: i64, supported: i64 },
+    #[error("record {seq} cannot be read: {reason}")]
+    Corrupt { seq: i64, reason: String },
+    #[error("ledger fails verification at record {seq}: {problem}")]
+    Tampered { seq: u64, problem: Problem },
+    #[error("ledger sequence number overflow")]
+    SeqOverflow,
+}
+
+impl StoreError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
