@@ -55,6 +55,8 @@ pub enum Command {
   tripline backtest --logs org/cloudtrail org/k8s-audit --labels org/labels.csv --owners org/owners.yaml
   tripline backtest --logs trail/ --labels incidents.csv --format html --output report.html --budget 2")]
     Backtest(BacktestArgs),
+    /// Escalation policy (Rego): run its unit tests, or load-check a policy.
+    Policy(PolicyArgs),
     /// Verify or export the evidence ledger (append-only, SHA-256 hash-chained, SQLite).
     Evidence(EvidenceArgs),
     /// Record an analyst's verdict on an identity (true positive, false positive, accepted risk)
@@ -77,6 +79,32 @@ pub enum Format {
     Json,
     /// OCSF Detection Findings (class 2004), one JSON object per line.
     Ocsf,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run the `test_*` rules of the given .rego/.json files (default: the shipped policy's tests).
+    Test { files: Vec<PathBuf> },
+    /// Load a policy (and data) with every load-time check: compile, known input fields, data
+    /// shape, decision shape on canary inputs.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Respond {
+    /// Decide per identity (tier, actions, reasons, expiry, undo) without acting: dry run.
+    Plan,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +277,15 @@ pub struct ScanArgs {
     /// are shown as suppressions until they expire.
     #[arg(long, value_name = "FILE")]
     pub feedback: Option<PathBuf>,
+    /// Decide a response per non-human identity with the escalation policy (dry run: `plan`).
+    #[arg(long, value_enum)]
+    pub respond: Option<Respond>,
+    /// Policy files (.rego) replacing the shipped default policy.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// Policy data (JSON: per-class thresholds) replacing the shipped defaults.
+    #[arg(long, value_name = "FILE")]
+    pub policy_data: Option<PathBuf>,
     /// Append the input summary, every score and every signal to this evidence ledger (SQLite,
     /// created if missing; see `tripline evidence`).
     #[arg(long, value_name = "FILE")]

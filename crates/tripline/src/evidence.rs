@@ -30,6 +30,14 @@ pub fn record_scan(path: &Path, r: &ScanResult) -> Result<u64, Failure> {
     let store_err =
         |e: tripline_store::StoreError| Failure::internal(anyhow!(e).context("writing evidence"));
     let mut entries = vec![Entry::of("scan", &summary, at).map_err(store_err)?];
+    if let Some(v) = &r.policy_version {
+        entries.push(Entry::new(
+            tripline_store::Kind::PolicyVersion,
+            "policy",
+            serde_json::json!({"version": v, "mode": "plan"}),
+            at,
+        ));
+    }
     for (i, a) in r.report.identities.iter().zip(&r.report.assessments) {
         if !i.kind.is_nhi() {
             continue;
@@ -37,6 +45,30 @@ pub fn record_scan(path: &Path, r: &ScanResult) -> Result<u64, Failure> {
         entries.push(Entry::of(i.id.clone(), &Score::of(a), at).map_err(store_err)?);
         for sig in &a.signals {
             entries.push(Entry::of(i.id.clone(), sig, at).map_err(store_err)?);
+        }
+        if let Some(d) = r.decisions.get(&i.id) {
+            let expires = d
+                .actions
+                .iter()
+                .filter_map(|x| x.expires_in_secs)
+                .max()
+                .map(|s| {
+                    tripline_model::Timestamp(
+                        at.0 + i64::try_from(s).unwrap_or(i64::MAX / 2_000) * 1000,
+                    )
+                });
+            let body = tripline_store::Decision {
+                identity: i.id.clone(),
+                tier: d.tier.as_str().to_string(),
+                actions: d
+                    .actions
+                    .iter()
+                    .map(|x| format!("{} ({:?}; undo: {})", x.kind.as_str(), x.status, x.undo))
+                    .collect(),
+                reasons: d.reasons.clone(),
+                expires,
+            };
+            entries.push(Entry::of(i.id.clone(), &body, at).map_err(store_err)?);
         }
     }
     let appended = ev.append_batch(&entries).map_err(store_err)?;

@@ -5,6 +5,7 @@ mod backtest;
 mod cli;
 mod evidence;
 mod report;
+mod respond;
 mod scan;
 
 use clap::Parser;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         cli::Command::Backtest(args) => backtest::run(&args),
         cli::Command::Feedback(args) => scan::feedback(&args),
         cli::Command::Evidence(args) => evidence::run(&args),
+        cli::Command::Policy(args) => respond::policy(&args),
         cli::Command::Simulate(args) => scan::simulate(&args.out, &args.sim).map(|_| 0),
         cli::Command::Demo(args) => scan::demo(&args),
     };

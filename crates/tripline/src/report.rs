@@ -107,6 +107,7 @@ fn suppression_json(r: &ScanResult, id: &str) -> serde_json::Value {
 fn identity_json(r: &ScanResult, i: &Identity, a: &Assessment) -> serde_json::Value {
     json!({
         "suppressed": suppression_json(r, &i.id),
+        "decision": r.decisions.get(&i.id).map(|d| serde_json::to_value(d).unwrap_or_default()),
         "id": i.id,
         "name": i.name,
         "kind": i.kind.as_str(),
@@ -283,7 +284,21 @@ pub fn table(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
                     f.expires.as_deref().unwrap_or("-"),
                     f.reason
                 ),
-                None => a.next_step.clone(),
+                None => match r.decisions.get(&i.id) {
+                    Some(d) => format!(
+                        "{} (plan): {}",
+                        d.tier.as_str(),
+                        d.actions
+                            .iter()
+                            .map(|x| match x.expires_in_secs {
+                                Some(s) => format!("{} for {}h", x.kind.as_str(), s / 3600),
+                                None => x.kind.as_str().to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None => a.next_step.clone(),
+                },
             },
         ]);
     }

@@ -22,6 +22,9 @@ pub struct ScanResult {
     pub inventory_rejected: u64,
     /// Active suppressions (false positive / accepted risk verdicts), by identity id.
     pub suppressions: std::collections::BTreeMap<String, tripline_ingest::feedback::Feedback>,
+    /// Response decisions (with `--respond plan`), by identity id.
+    pub decisions: std::collections::BTreeMap<String, tripline_policy::Decision>,
+    pub policy_version: Option<String>,
 }
 
 impl ScanResult {
@@ -180,6 +183,8 @@ pub fn collect_with(
         stats,
         inventory_rejected,
         suppressions: Default::default(),
+        decisions: Default::default(),
+        policy_version: None,
     })
 }
 
@@ -213,6 +218,10 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::internal(anyhow!(e).context("writing the quarantine file")))?;
     }
     result.apply_feedback(args.feedback.as_deref(), now())?;
+    if args.respond.is_some() {
+        let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
+        crate::respond::plan(&mut result, &policy)?;
+    }
     if let Some(p) = &args.evidence {
         let n = crate::evidence::record_scan(p, &result)?;
         eprintln!("appended {n} evidence records to {}", p.display());

@@ -383,3 +383,91 @@ fn authorization_details_rank_escalation_capable_principals_above_the_rest() {
     assert!(inv.iter().any(|i| risky(i)));
     assert!(min_risky > max_other, "{min_risky} vs {max_other}");
 }
+
+/// The default policy on the public data: the stolen credentials are rotated (not a silent
+/// notify), nothing is contained on a score alone, and every decision is a dry-run plan with
+/// expiries and undo instructions.
+#[test]
+fn default_policy_plans_proportionate_responses_on_public_data() {
+    let Some(otrf) = data(OTRF) else { return };
+    let stratus = data(STRATUS).unwrap();
+    let doc = scan_json(&[
+        "--logs",
+        otrf.to_str().unwrap(),
+        stratus.to_str().unwrap(),
+        "--respond",
+        "plan",
+    ]);
+    let waf = identity(&doc, "BankingWAFRole");
+    let d = &waf["decision"];
+    let tiers = [
+        "observe",
+        "notify",
+        "step_up",
+        "jit_restrict",
+        "rotate",
+        "owner_review",
+        "contain",
+    ];
+    let rank = |t: &serde_json::Value| {
+        tiers
+            .iter()
+            .position(|x| *x == t.as_str().unwrap())
+            .unwrap()
+    };
+    assert!(
+        rank(&d["tier"]) >= rank(&serde_json::json!("rotate")),
+        "{d:#}"
+    );
+    assert!(
+        d["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["type"] == "rotate"),
+        "{d:#}"
+    );
+    assert!(
+        d["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("EXP_CREDENTIAL_OFF_WORKLOAD")),
+        "{d:#}"
+    );
+    for i in doc["identities"].as_array().unwrap() {
+        let Some(d) = i["decision"].as_object() else {
+            continue;
+        };
+        for a in d["actions"].as_array().unwrap() {
+            assert_eq!(a["status"], "planned", "dry run is the default");
+            assert!(!a["undo"].as_str().unwrap().is_empty());
+            if a["type"] == "restrict" || a["type"] == "rotate" {
+                assert!(
+                    a["expires_in_secs"]
+                        .as_u64()
+                        .is_some_and(|s| s > 0 && s <= 4 * 3600),
+                    "{a}"
+                );
+            }
+            // Containment (irreversible) is never applied without an approval: at most planned
+            // as owner review.
+            assert_ne!(a["type"], "contain", "{}: {d:?}", i["id"]);
+        }
+        // A low-privilege identity is never contained on a score alone.
+        if i["drivers"]["privilege"].as_f64().unwrap() < 0.3 {
+            assert_ne!(d["tier"], "contain");
+        }
+    }
+}
+
+#[test]
+fn shipped_policy_tests_pass() {
+    let out = tripline().args(["policy", "test"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 failed"));
+}
