@@ -73,7 +73,9 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Bounds on one evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Wall-clock limit per evaluation (enforced inside regorus, re-checked after).
+    /// Wall-clock limit per evaluation (enforced inside regorus, re-checked after). A backstop
+    /// for runaway policies, generous because wall time depends on machine load; the
+    /// deterministic bound is `max_instructions`.
     pub eval_time: Duration,
     /// Instructions per evaluation (regorus's RVM; the default policy needs about a thousand
     /// for a typical input and well under the cap for the largest input allowed).
@@ -88,7 +90,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            eval_time: Duration::from_millis(50),
+            eval_time: Duration::from_secs(1),
             max_instructions: 250_000,
             max_input_bytes: 64 * 1024,
             max_signals: 256,
