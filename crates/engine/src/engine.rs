@@ -410,12 +410,8 @@ impl Engine {
             out.push(Ctx {
                 kind: ident.kind,
                 class: ident.class,
-                nhi_declared: ident.kind.is_nhi()
-                    && matches!(
-                        ident.kind_from,
-                        tripline_model::Provenance::OwnersFile
-                            | tripline_model::Provenance::Inventory
-                    ),
+                // Judged non-human (by the owners file, inventory, or the logs' majority).
+                nhi_declared: ident.kind.is_nhi(),
                 intent_services,
                 privilege_known: privilege::analyse(&ident.privileges).known
                     || ident

@@ -12,6 +12,8 @@ pub struct IdentityStore {
     /// Position of each credential in its identity's list (roles collect a session per hour:
     /// a linear search per event would grow with retention).
     cred_pos: HashMap<String, HashMap<Box<str>, usize>>,
+    /// Events per identity that a person made (console, browser, SSO).
+    human_events: HashMap<String, u64>,
     /// Events whose record does not name a caller Tripline can attribute (counted, not lost).
     pub unattributed_events: u64,
 }
@@ -62,12 +64,11 @@ impl IdentityStore {
             i.account = account;
             i
         });
-        if human_evidence
-            && ident.kind_from != Provenance::OwnersFile
-            && ident.kind != IdentityKind::Human
-        {
-            ident.kind = IdentityKind::Human;
-            ident.kind_from = Provenance::Logs;
+        // Calls a person made (console, browser): counted; `finish` decides by majority, so a
+        // key mostly used by software stays non-human when someone signs in with it (that is
+        // the NHI10 "human use of a non-human identity" signal, not a change of kind).
+        if human_evidence {
+            *self.human_events.entry(ident.id.clone()).or_insert(0) += 1;
         }
         ident.events += 1;
         widen(&mut ident.first_seen, &mut ident.last_seen, ev.time);
@@ -171,6 +172,11 @@ impl IdentityStore {
     pub fn finish(self) -> Vec<Identity> {
         let mut out: Vec<Identity> = self.identities.into_values().collect();
         for i in &mut out {
+            let human = self.human_events.get(&i.id).copied().unwrap_or(0);
+            if i.kind.is_nhi() && i.kind_from != Provenance::OwnersFile && human * 2 > i.events {
+                i.kind = IdentityKind::Human;
+                i.kind_from = Provenance::Logs;
+            }
             classify::infer(i);
             i.credentials.sort_by(|a, b| a.id.cmp(&b.id));
         }

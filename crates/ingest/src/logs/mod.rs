@@ -561,6 +561,9 @@ impl LogReader {
                 // `record` counted it as unknown_format; re-file it under the declared type.
                 if let Some(n) = ctx.stats.rejected.get_mut(&RejectReason::UnknownFormat) {
                     *n -= 1;
+                    if *n == 0 {
+                        ctx.stats.rejected.remove(&RejectReason::UnknownFormat);
+                    }
                 }
                 *ctx.stats
                     .rejected
