@@ -7,8 +7,37 @@
 //! in the middle of `apply` leaves a record from which a rerun completes or undoes the action.
 
 pub mod action;
+pub mod aws;
+pub mod cases;
+pub mod ledger;
+pub mod vault;
+pub mod webhook;
 
 pub use action::{ActionRequest, Applied, ConnectorError, Plan};
+
+/// Where a connector writes what it has done so far inside one `apply`, so a rerun after a crash
+/// can continue or clean up. [`ledger::Ledger`] provides the durable one; [`NoJournal`] keeps it in
+/// memory.
+pub trait Journal {
+    /// What an earlier, interrupted attempt of this action recorded.
+    fn partial(&self) -> Option<&serde_json::Value>;
+    /// Records progress durably before the connector goes on.
+    fn record(&mut self, partial: serde_json::Value) -> Result<(), ConnectorError>;
+}
+
+/// A [`Journal`] that only remembers in memory (plain `apply` without a ledger).
+#[derive(Debug, Default)]
+pub struct NoJournal(Option<serde_json::Value>);
+
+impl Journal for NoJournal {
+    fn partial(&self) -> Option<&serde_json::Value> {
+        self.0.as_ref()
+    }
+    fn record(&mut self, partial: serde_json::Value) -> Result<(), ConnectorError> {
+        self.0 = Some(partial);
+        Ok(())
+    }
+}
 
 /// A system Tripline can act on.
 pub trait Connector {
@@ -21,4 +50,26 @@ pub trait Connector {
     fn verify(&self, applied: &Applied) -> Result<bool, ConnectorError>;
     /// Restores what `apply` changed.
     fn undo(&self, applied: &Applied) -> Result<(), ConnectorError>;
+    /// `apply` that records its progress in `journal` (and reads what an interrupted attempt
+    /// recorded there). The default ignores the journal.
+    fn apply_journaled(
+        &self,
+        req: &ActionRequest,
+        journal: &mut dyn Journal,
+    ) -> Result<Applied, ConnectorError> {
+        let _ = journal;
+        self.apply(req)
+    }
+    /// After a crash in the middle of `apply`: reads the real state and either returns the
+    /// completed change (`Some`, the ledger marks it applied) or removes whatever part of the
+    /// change is in place and returns `None` (the ledger marks it undone). `partial` is what the
+    /// interrupted attempt recorded through its [`Journal`].
+    fn reconcile(
+        &self,
+        req: &ActionRequest,
+        partial: Option<&serde_json::Value>,
+    ) -> Result<Option<Applied>, ConnectorError> {
+        let _ = (req, partial);
+        Ok(None)
+    }
 }
