@@ -318,16 +318,22 @@ impl Ledger {
     /// Rows a crash or an error may have left half-done: `applying`, `undoing`, and `failed`
     /// with a partial record.
     pub fn pending(&self) -> Result<Vec<Record>, ConnectorError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT request_json, connector, state, partial_json, applied_json, error
-                 FROM actions
-                 WHERE state IN ('applying', 'undoing')
-                    OR (state = 'failed' AND partial_json IS NOT NULL)
-                 ORDER BY updated_at, action_id",
-            )
-            .map_err(db_err)?;
+        self.select(
+            "WHERE state IN ('applying', 'undoing') OR (state = 'failed' AND partial_json IS NOT NULL)",
+        )
+    }
+
+    /// Every row, oldest first.
+    pub fn all(&self) -> Result<Vec<Record>, ConnectorError> {
+        self.select("")
+    }
+
+    fn select(&self, filter: &str) -> Result<Vec<Record>, ConnectorError> {
+        let sql = format!(
+            "SELECT request_json, connector, state, partial_json, applied_json, error
+             FROM actions {filter} ORDER BY updated_at, action_id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(db_err)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((

@@ -57,6 +57,8 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// Escalation policy (Rego): run its unit tests, or load-check a policy.
     Policy(PolicyArgs),
+    /// The action ledger: list applied actions, undo one, or recover from a crash mid-apply.
+    Action(ActionArgs),
     /// Verify or export the evidence ledger (append-only, SHA-256 hash-chained, SQLite).
     Evidence(EvidenceArgs),
     /// Record an analyst's verdict on an identity (true positive, false positive, accepted risk)
@@ -105,6 +107,29 @@ pub enum PolicyCommand {
 pub enum Respond {
     /// Decide per identity (tier, actions, reasons, expiry, undo) without acting: dry run.
     Plan,
+    /// Carry the cleared actions out through the connectors in `--connectors`, recording each
+    /// in the action ledger (`--ledger`) before and after the call.
+    Apply,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionArgs {
+    #[arg(long, default_value = "tripline-actions.sqlite", value_name = "FILE")]
+    pub ledger: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub connectors: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: ActionCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Every action in the ledger with its state.
+    List,
+    /// Undo one applied action (from the recipe recorded when it was applied).
+    Undo { action_id: String },
+    /// Complete or undo actions a crash left half-done.
+    Recover,
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +305,16 @@ pub struct ScanArgs {
     /// Decide a response per non-human identity with the escalation policy (dry run: `plan`).
     #[arg(long, value_enum)]
     pub respond: Option<Respond>,
+    /// Connectors for `--respond apply` (TOML: `[aws]`, `[webhook]`; see README).
+    #[arg(long, value_name = "FILE")]
+    pub connectors: Option<PathBuf>,
+    /// Action ledger (SQLite) for `--respond apply`: makes retries idempotent and crashes
+    /// recoverable (`tripline action recover`).
+    #[arg(long, default_value = "tripline-actions.sqlite", value_name = "FILE")]
+    pub ledger: PathBuf,
+    /// Approval for irreversible actions (containment): who approves, and a ticket reference.
+    #[arg(long, value_name = "NAME:REFERENCE")]
+    pub approve: Option<String>,
     /// Policy files (.rego) replacing the shipped default policy.
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub policy: Vec<PathBuf>,

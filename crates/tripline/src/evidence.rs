@@ -71,6 +71,15 @@ pub fn record_scan(path: &Path, r: &ScanResult) -> Result<u64, Failure> {
             entries.push(Entry::of(i.id.clone(), &body, at).map_err(store_err)?);
         }
     }
+    for o in &r.outcomes {
+        let body = serde_json::to_value(o).map_err(|e| Failure::internal(anyhow!(e)))?;
+        entries.push(Entry::new(
+            tripline_store::Kind::Action,
+            o.identity.clone(),
+            body,
+            at,
+        ));
+    }
     let appended = ev.append_batch(&entries).map_err(store_err)?;
     Ok(appended.count as u64)
 }

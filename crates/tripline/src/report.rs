@@ -108,6 +108,7 @@ fn identity_json(r: &ScanResult, i: &Identity, a: &Assessment) -> serde_json::Va
     json!({
         "suppressed": suppression_json(r, &i.id),
         "decision": r.decisions.get(&i.id).map(|d| serde_json::to_value(d).unwrap_or_default()),
+        "applied": r.outcomes.iter().filter(|o| o.identity == i.id).map(|o| serde_json::to_value(o).unwrap_or_default()).collect::<Vec<_>>(),
         "id": i.id,
         "name": i.name,
         "kind": i.kind.as_str(),

@@ -25,6 +25,8 @@ pub struct ScanResult {
     /// Response decisions (with `--respond plan`), by identity id.
     pub decisions: std::collections::BTreeMap<String, tripline_policy::Decision>,
     pub policy_version: Option<String>,
+    /// What `--respond apply` did, action by action.
+    pub outcomes: Vec<crate::respond::Outcome>,
 }
 
 impl ScanResult {
@@ -185,6 +187,7 @@ pub fn collect_with(
         suppressions: Default::default(),
         decisions: Default::default(),
         policy_version: None,
+        outcomes: Vec::new(),
     })
 }
 
@@ -218,9 +221,24 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::internal(anyhow!(e).context("writing the quarantine file")))?;
     }
     result.apply_feedback(args.feedback.as_deref(), now())?;
-    if args.respond.is_some() {
+    if let Some(mode) = args.respond {
         let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
-        crate::respond::plan(&mut result, &policy)?;
+        match mode {
+            crate::cli::Respond::Plan => crate::respond::plan(&mut result, &policy)?,
+            crate::cli::Respond::Apply => {
+                crate::respond::apply(&mut result, &policy, args)?;
+                for o in &result.outcomes {
+                    eprintln!(
+                        "{:<8} {:<12} {} via {}: {}",
+                        o.status,
+                        o.kind,
+                        o.identity,
+                        o.connector.as_deref().unwrap_or("-"),
+                        o.detail
+                    );
+                }
+            }
+        }
     }
     if let Some(p) = &args.evidence {
         let n = crate::evidence::record_scan(p, &result)?;
