@@ -57,6 +57,9 @@ pub enum Command {
     Backtest(BacktestArgs),
     /// Escalation policy (Rego): run its unit tests, or load-check a policy.
     Policy(PolicyArgs),
+    /// Cases: list them; an identity's owner (or an admin) approves, denies, extends, undoes or
+    /// resolves.
+    Case(CaseArgs),
     /// The action ledger: list applied actions, undo one, or recover from a crash mid-apply.
     Action(ActionArgs),
     /// Verify or export the evidence ledger (append-only, SHA-256 hash-chained, SQLite).
@@ -110,6 +113,57 @@ pub enum Respond {
     /// Carry the cleared actions out through the connectors in `--connectors`, recording each
     /// in the action ledger (`--ledger`) before and after the call.
     Apply,
+}
+
+#[derive(Debug, Args)]
+pub struct CaseArgs {
+    #[arg(long, default_value = "tripline-cases.sqlite", value_name = "FILE")]
+    pub cases: PathBuf,
+    /// People who may act on any case (repeatable); others only on their own identities' cases.
+    #[arg(long = "admin", value_name = "NAME")]
+    pub admins: Vec<String>,
+    #[command(subcommand)]
+    pub command: CaseCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    List,
+    Approve {
+        id: String,
+        #[arg(long = "as")]
+        who: String,
+    },
+    Deny {
+        id: String,
+        #[arg(long = "as")]
+        who: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Extend the case's restriction (bounded).
+    Extend {
+        id: String,
+        #[arg(long = "as")]
+        who: String,
+        #[arg(long)]
+        secs: u64,
+    },
+    /// Mark the case's applied actions for undo (`tripline action undo` carries it out).
+    Undo {
+        id: String,
+        #[arg(long = "as")]
+        who: String,
+    },
+    Resolve {
+        id: String,
+        #[arg(long = "as")]
+        who: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Raise every case whose owner missed the deadline by one tier.
+    EscalateOverdue,
 }
 
 #[derive(Debug, Args)]
@@ -312,6 +366,10 @@ pub struct ScanArgs {
     /// recoverable (`tripline action recover`).
     #[arg(long, default_value = "tripline-actions.sqlite", value_name = "FILE")]
     pub ledger: PathBuf,
+    /// Case book (SQLite): `--respond` opens one case per identity and incident for every
+    /// decision above observe, and escalates cases whose owner stayed silent past the deadline.
+    #[arg(long, default_value = "tripline-cases.sqlite", value_name = "FILE")]
+    pub cases: PathBuf,
     /// Approval for irreversible actions (containment): who approves, and a ticket reference.
     #[arg(long, value_name = "NAME:REFERENCE")]
     pub approve: Option<String>,

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         cli::Command::Evidence(args) => evidence::run(&args),
         cli::Command::Policy(args) => respond::policy(&args),
         cli::Command::Action(args) => respond::action(&args),
+        cli::Command::Case(args) => respond::case(&args),
         cli::Command::Simulate(args) => scan::simulate(&args.out, &args.sim).map(|_| 0),
         cli::Command::Demo(args) => scan::demo(&args),
     };

@@ -367,3 +367,115 @@ pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
         }
     }
 }
+
+fn case_tier(t: tripline_policy::Tier) -> tripline_respond::cases::Tier {
+    use tripline_policy::Tier as P;
+    use tripline_respond::cases::Tier as C;
+    match t {
+        P::Observe => C::Observe,
+        P::Notify => C::Notify,
+        P::StepUp => C::StepUp,
+        P::JitRestrict => C::JitRestrict,
+        P::Rotate => C::Rotate,
+        P::OwnerReview => C::OwnerReview,
+        P::Contain => C::Contain,
+    }
+}
+
+/// Opens (or finds) one case per identity and incident for every decision above observe, asks
+/// the owner when the decision includes owner review or step-up, and escalates overdue cases.
+pub fn open_cases(result: &ScanResult, path: &std::path::Path) -> Result<Vec<String>, Failure> {
+    use tripline_policy::ActionKind;
+    let book = tripline_respond::cases::CaseBook::open(
+        path,
+        tripline_respond::cases::CaseConfig::default(),
+    )
+    .map_err(|e| Failure::usage(anyhow!(e)))?;
+    let now = crate::scan::now().0 / 1000;
+    let incident = result
+        .report
+        .as_of
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let incident = incident.get(..10).unwrap_or("").to_string();
+    let mut opened = Vec::new();
+    for i in &result.report.identities {
+        let Some(d) = result.decisions.get(&i.id) else {
+            continue;
+        };
+        if d.tier == tripline_policy::Tier::Observe {
+            continue;
+        }
+        let summary = format!(
+            "{}: {}",
+            d.tier.as_str(),
+            d.reasons.first().cloned().unwrap_or_default()
+        );
+        let case = book
+            .open_case(
+                &i.id,
+                &incident,
+                i.owner.clone(),
+                case_tier(d.tier),
+                &summary,
+                now,
+            )
+            .map_err(|e| Failure::internal(anyhow!(e)))?;
+        if case.state == tripline_respond::cases::CaseState::Open
+            && (d.has(ActionKind::OwnerReview)
+                || d.has(ActionKind::StepUp)
+                || d.has(ActionKind::Contain))
+        {
+            book.request_owner(&case.id, now)
+                .map_err(|e| Failure::internal(anyhow!(e)))?;
+        }
+        opened.push(case.id);
+    }
+    book.escalate_overdue(now)
+        .map_err(|e| Failure::internal(anyhow!(e)))?;
+    Ok(opened)
+}
+
+pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
+    use crate::cli::CaseCommand as C;
+    let cfg = tripline_respond::cases::CaseConfig {
+        admins: args.admins.clone(),
+        ..Default::default()
+    };
+    let book = tripline_respond::cases::CaseBook::open(&args.cases, cfg)
+        .map_err(|e| Failure::usage(anyhow!(e)))?;
+    let now = crate::scan::now().0 / 1000;
+    let refused = |e: tripline_respond::cases::CaseError| Failure::usage(anyhow!(e));
+    match &args.command {
+        C::List => {
+            for c in book.list().map_err(refused)? {
+                println!(
+                    "{}  {:<15} {:<13} {}  owner {}  {}",
+                    c.id,
+                    format!("{:?}", c.state).to_lowercase(),
+                    format!("{:?}", c.tier).to_lowercase(),
+                    c.identity,
+                    c.owner.as_deref().unwrap_or("-"),
+                    c.decision
+                );
+            }
+        }
+        C::Approve { id, who } => book.approve(id, who, now).map_err(refused)?,
+        C::Deny { id, who, reason } => book.deny(id, who, reason, now).map_err(refused)?,
+        C::Extend { id, who, secs } => {
+            let until = book.extend(id, who, *secs, now).map_err(refused)?;
+            println!(
+                "restriction now ends at {}",
+                tripline_model::Timestamp::from_secs(until)
+            );
+        }
+        C::Undo { id, who } => book.undo(id, who, now).map_err(refused)?,
+        C::Resolve { id, who, note } => book.resolve(id, who, note, now).map_err(refused)?,
+        C::EscalateOverdue => {
+            for id in book.escalate_overdue(now).map_err(refused)? {
+                println!("escalated {id}");
+            }
+        }
+    }
+    Ok(0)
+}

@@ -239,6 +239,12 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                 }
             }
         }
+        let opened = crate::respond::open_cases(&result, &args.cases)?;
+        eprintln!(
+            "{} open cases in {} (`tripline case list`)",
+            opened.len(),
+            args.cases.display()
+        );
     }
     if let Some(p) = &args.evidence {
         let n = crate::evidence::record_scan(p, &result)?;

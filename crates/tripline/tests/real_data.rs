@@ -391,12 +391,16 @@ fn authorization_details_rank_escalation_capable_principals_above_the_rest() {
 fn default_policy_plans_proportionate_responses_on_public_data() {
     let Some(otrf) = data(OTRF) else { return };
     let stratus = data(STRATUS).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = tmp.path().join("cases.sqlite");
     let doc = scan_json(&[
         "--logs",
         otrf.to_str().unwrap(),
         stratus.to_str().unwrap(),
         "--respond",
         "plan",
+        "--cases",
+        cases.to_str().unwrap(),
     ]);
     let waf = identity(&doc, "BankingWAFRole");
     let d = &waf["decision"];
@@ -459,6 +463,70 @@ fn default_policy_plans_proportionate_responses_on_public_data() {
             assert_ne!(d["tier"], "contain");
         }
     }
+    // One case per identity with a decision above observe; only its owner or an admin acts on it.
+    let list = tripline()
+        .args(["case", "--cases", cases.to_str().unwrap(), "list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(list.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("BankingWAFRole"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let id = line.split_whitespace().next().unwrap();
+    let stranger = tripline()
+        .args([
+            "case",
+            "--cases",
+            cases.to_str().unwrap(),
+            "approve",
+            id,
+            "--as",
+            "mallory",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stranger.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&stranger.stderr)
+    );
+    for step in [
+        vec!["approve", id, "--as", "secops"],
+        vec![
+            "resolve",
+            id,
+            "--as",
+            "secops",
+            "--note",
+            "rotated and reviewed",
+        ],
+    ] {
+        let admin = tripline()
+            .args([
+                "case",
+                "--cases",
+                cases.to_str().unwrap(),
+                "--admin",
+                "secops",
+            ])
+            .args(&step)
+            .output()
+            .unwrap();
+        assert!(
+            admin.status.success(),
+            "{}",
+            String::from_utf8_lossy(&admin.stderr)
+        );
+    }
+    let again = tripline()
+        .args(["case", "--cases", cases.to_str().unwrap(), "list"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout)
+        .lines()
+        .any(|l| l.contains(id) && l.contains("resolved")));
 }
 
 #[test]

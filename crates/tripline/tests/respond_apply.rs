@@ -146,6 +146,7 @@ fn leaked_key_is_rotated_once_and_undo_restores_the_account() {
                 "--evidence",
                 d.join("evidence.sqlite").to_str().unwrap(),
             ])
+            .args(["--cases", d.join("cases.sqlite").to_str().unwrap()])
             .args(["--format", "json"])
             .output()
             .unwrap();
