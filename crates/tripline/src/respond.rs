@@ -26,8 +26,40 @@ pub fn load(files: &[PathBuf], data: Option<&PathBuf>) -> Result<PolicyEngine, F
     engine.map_err(|e| Failure::usage(anyhow!(e)))
 }
 
+/// The tier of each identity's most recent unclosed case: the `previous_tier` that hysteresis
+/// holds a decision at until the score falls clearly below it (across runs, not only within one).
+pub fn previous_tiers(
+    cases: &std::path::Path,
+) -> Result<std::collections::HashMap<String, tripline_policy::Tier>, Failure> {
+    let mut out = std::collections::HashMap::new();
+    if !cases.exists() {
+        return Ok(out);
+    }
+    let book = tripline_respond::cases::CaseBook::open(
+        cases,
+        tripline_respond::cases::CaseConfig::default(),
+    )
+    .map_err(|e| Failure::usage(anyhow!(e)))?;
+    let mut all = book.list().map_err(|e| Failure::usage(anyhow!(e)))?;
+    all.sort_by_key(|c| c.opened_at);
+    for c in all.into_iter().filter(|c| !c.state.is_closed()) {
+        let name = serde_json::to_value(c.tier)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        if let Some(t) = tripline_policy::Tier::parse(&name) {
+            out.insert(c.identity, t);
+        }
+    }
+    Ok(out)
+}
+
 /// Decides for every non-human identity, in plan mode (no action is taken).
-pub fn plan(result: &mut ScanResult, policy: &PolicyEngine) -> Result<(), Failure> {
+pub fn plan(
+    result: &mut ScanResult,
+    policy: &PolicyEngine,
+    previous: &std::collections::HashMap<String, tripline_policy::Tier>,
+) -> Result<(), Failure> {
     let ctx = GuardrailContext::default();
     for (i, a) in result
         .report
@@ -38,7 +70,7 @@ pub fn plan(result: &mut ScanResult, policy: &PolicyEngine) -> Result<(), Failur
         if !i.kind.is_nhi() {
             continue;
         }
-        let input = DecisionInput::from_assessment(a, i, None);
+        let input = DecisionInput::from_assessment(a, i, previous.get(&i.id).copied());
         let d = policy
             .decide(&input, &ctx)
             .map_err(|e| Failure::internal(anyhow!(e).context(format!("deciding for {}", i.id))))?;
@@ -180,6 +212,7 @@ pub fn apply(
     result: &mut ScanResult,
     policy: &PolicyEngine,
     args: &crate::cli::ScanArgs,
+    previous: &std::collections::HashMap<String, tripline_policy::Tier>,
 ) -> Result<(), Failure> {
     use tripline_policy::{ActionKind, ActionStatus, Approval, Mode};
     use tripline_respond::{ledger, ActionRequest, Connector};
@@ -213,7 +246,7 @@ pub fn apply(
         if !i.kind.is_nhi() || result.suppressions.contains_key(&i.id) {
             continue;
         }
-        let input = DecisionInput::from_assessment(a, i, None);
+        let input = DecisionInput::from_assessment(a, i, previous.get(&i.id).copied());
         let d = policy
             .decide(&input, &ctx)
             .map_err(|e| Failure::internal(anyhow!(e)))?;

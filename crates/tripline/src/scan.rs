@@ -223,10 +223,11 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
     result.apply_feedback(args.feedback.as_deref(), now())?;
     if let Some(mode) = args.respond {
         let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
+        let previous = crate::respond::previous_tiers(&args.cases)?;
         match mode {
-            crate::cli::Respond::Plan => crate::respond::plan(&mut result, &policy)?,
+            crate::cli::Respond::Plan => crate::respond::plan(&mut result, &policy, &previous)?,
             crate::cli::Respond::Apply => {
-                crate::respond::apply(&mut result, &policy, args)?;
+                crate::respond::apply(&mut result, &policy, args, &previous)?;
                 for o in &result.outcomes {
                     eprintln!(
                         "{:<8} {:<12} {} via {}: {}",
