@@ -122,6 +122,9 @@ pub struct CaseArgs {
     /// People who may act on any case (repeatable); others only on their own identities' cases.
     #[arg(long = "admin", value_name = "NAME")]
     pub admins: Vec<String>,
+    /// Record the verdict (who, what, when) in this evidence ledger.
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
     #[command(subcommand)]
     pub command: CaseCommand,
 }

@@ -493,8 +493,14 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
                 );
             }
         }
-        C::Approve { id, who } => book.approve(id, who, now).map_err(refused)?,
-        C::Deny { id, who, reason } => book.deny(id, who, reason, now).map_err(refused)?,
+        C::Approve { id, who } => {
+            book.approve(id, who, now).map_err(refused)?;
+            record_verdict(args, who, id, "approved", None)?;
+        }
+        C::Deny { id, who, reason } => {
+            book.deny(id, who, reason, now).map_err(refused)?;
+            record_verdict(args, who, id, "denied", Some(reason.clone()))?;
+        }
         C::Extend { id, who, secs } => {
             let until = book.extend(id, who, *secs, now).map_err(refused)?;
             println!(
@@ -502,8 +508,14 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
                 tripline_model::Timestamp::from_secs(until)
             );
         }
-        C::Undo { id, who } => book.undo(id, who, now).map_err(refused)?,
-        C::Resolve { id, who, note } => book.resolve(id, who, note, now).map_err(refused)?,
+        C::Undo { id, who } => {
+            book.undo(id, who, now).map_err(refused)?;
+            record_verdict(args, who, id, "undo_requested", None)?;
+        }
+        C::Resolve { id, who, note } => {
+            book.resolve(id, who, note, now).map_err(refused)?;
+            record_verdict(args, who, id, "resolved", Some(note.clone()))?;
+        }
         C::EscalateOverdue => {
             for id in book.escalate_overdue(now).map_err(refused)? {
                 println!("escalated {id}");
@@ -511,4 +523,27 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
         }
     }
     Ok(0)
+}
+
+/// Appends an analyst's or owner's verdict on a case to the evidence ledger, when one is given.
+fn record_verdict(
+    args: &crate::cli::CaseArgs,
+    who: &str,
+    case: &str,
+    verdict: &str,
+    reason: Option<String>,
+) -> Result<(), Failure> {
+    let Some(path) = &args.evidence else {
+        return Ok(());
+    };
+    let mut ev = tripline_store::Evidence::open(path).map_err(|e| Failure::usage(anyhow!(e)))?;
+    let body = tripline_store::Approval {
+        who: who.to_string(),
+        what: format!("case {case}"),
+        verdict: verdict.to_string(),
+        reason,
+    };
+    ev.append_body(case, &body, crate::scan::now())
+        .map_err(|e| Failure::internal(anyhow!(e)))?;
+    Ok(())
 }

@@ -393,6 +393,7 @@ fn default_policy_plans_proportionate_responses_on_public_data() {
     let stratus = data(STRATUS).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let cases = tmp.path().join("cases.sqlite");
+    let ledger = tmp.path().join("evidence.sqlite");
     let doc = scan_json(&[
         "--logs",
         otrf.to_str().unwrap(),
@@ -510,6 +511,8 @@ fn default_policy_plans_proportionate_responses_on_public_data() {
                 cases.to_str().unwrap(),
                 "--admin",
                 "secops",
+                "--evidence",
+                ledger.to_str().unwrap(),
             ])
             .args(&step)
             .output()
@@ -520,6 +523,17 @@ fn default_policy_plans_proportionate_responses_on_public_data() {
             String::from_utf8_lossy(&admin.stderr)
         );
     }
+    // Both verdicts are in the evidence ledger, which verifies.
+    let v = tripline()
+        .args(["evidence", "verify", "--store", ledger.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("2 records"),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
     let again = tripline()
         .args(["case", "--cases", cases.to_str().unwrap(), "list"])
         .output()
