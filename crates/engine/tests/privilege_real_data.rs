@@ -369,23 +369,3 @@ fn escalation_capable_principals_rank_above_the_rest() {
         "flagged {flagged:?} vs rest {rest:?}"
     );
 }
-
-/// Throughput check: `cargo test --release -p tripline-engine --test privilege_real_data --
-/// --ignored --nocapture`. Analyses the sample principals 100 000 times in total.
-#[test]
-#[ignore = "timing, run by hand in release mode"]
-fn analyse_100k_identities() {
-    let Some(dir) = samples_dir() else { return };
-    let ids: Vec<Identity> = FILES.iter().flat_map(|f| identities(&dir, f)).collect();
-    let start = std::time::Instant::now();
-    let mut paths_found = 0usize;
-    for i in 0..100_000 {
-        let id = &ids[i % ids.len()];
-        paths_found += analyse(&id.privileges).escalation_paths.len();
-    }
-    let elapsed = start.elapsed();
-    eprintln!(
-        "100000 analyses of {} sample principals: {elapsed:?} ({paths_found} paths)",
-        ids.len()
-    );
-}

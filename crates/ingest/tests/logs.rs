@@ -392,23 +392,6 @@ fn kubernetes_audit_stages_are_counted_once() {
     assert_eq!(e.time.to_string(), "2026-01-01T00:00:00Z");
 }
 
-#[test]
-#[ignore]
-fn dump_panther_rejections() {
-    let Some(dir) = data("panther-analysis-rule-tests") else {
-        return;
-    };
-    let (_, rejected, _) = read(&[dir.join(std::env::var("F").unwrap())], Limits::default());
-    for r in rejected {
-        println!(
-            "{:?} {} :: {}",
-            r.reason,
-            r.detail,
-            &r.excerpt[..r.excerpt.len().min(300)]
-        );
-    }
-}
-
 /// Found by the fuzzer: wrapped Kubernetes event lists, empty or holding several unknown items,
 /// keep the accounting exact (every inner record is an event, a rejection or a counted stage).
 #[test]
