@@ -165,6 +165,29 @@ struct Ctx {
     env: u32,
 }
 
+/// An identity's privilege analysis, done once per scan (IAM evaluation is the costly part).
+#[derive(Debug)]
+pub struct Analysis {
+    pub iam: privilege::PrivilegeFindings,
+    pub rbac: privilege::rbac::RbacFindings,
+    /// Some policy (IAM or RBAC) was there to analyse: privilege is known, not assumed.
+    pub known: bool,
+}
+
+impl Analysis {
+    pub fn of(ident: &Identity) -> Self {
+        let iam = privilege::analyse(&ident.privileges);
+        let rbac = privilege::rbac::rbac_findings(&ident.privileges);
+        let known = iam.known
+            || ident
+                .privileges
+                .policies
+                .iter()
+                .any(|p| p.kind == tripline_model::PolicyKind::Rbac);
+        Self { iam, rbac, known }
+    }
+}
+
 /// What a scan concluded.
 #[derive(Debug)]
 pub struct Report {
@@ -375,14 +398,12 @@ impl Engine {
         self.events.push(c);
     }
 
-    fn contexts(&mut self, identities: &[Identity]) -> Vec<Ctx> {
+    fn contexts(&mut self, identities: &[Identity], analysis: &[Analysis]) -> Vec<Ctx> {
         let mut out = Vec::with_capacity(self.ident_ids.len());
         for id in &self.ident_ids {
-            let ident = identities
-                .binary_search_by(|i| i.id.as_str().cmp(id))
-                .ok()
-                .and_then(|i| identities.get(i));
-            let Some(ident) = ident else {
+            let pos = identities.binary_search_by(|i| i.id.as_str().cmp(id)).ok();
+            let found = pos.and_then(|p| Some((identities.get(p)?, analysis.get(p)?)));
+            let Some((ident, an)) = found else {
                 out.push(Ctx {
                     kind: IdentityKind::ApiKey,
                     class: IdentityClass::Unclassified,
@@ -413,12 +434,7 @@ impl Engine {
                 // Judged non-human (by the owners file, inventory, or the logs' majority).
                 nhi_declared: ident.kind.is_nhi(),
                 intent_services,
-                privilege_known: privilege::analyse(&ident.privileges).known
-                    || ident
-                        .privileges
-                        .policies
-                        .iter()
-                        .any(|p| p.kind == tripline_model::PolicyKind::Rbac),
+                privilege_known: an.known,
                 env: self.strings.opt(ident.environment.as_deref()),
             });
         }
@@ -434,7 +450,8 @@ impl Engine {
     ) -> Report {
         let unattributed = self.store.unattributed_events;
         let identities = std::mem::take(&mut self.store).finish();
-        let ctx = self.contexts(&identities);
+        let analysis: Vec<Analysis> = identities.iter().map(Analysis::of).collect();
+        let ctx = self.contexts(&identities, &analysis);
         // Before sorting, events are in arrival order: the order of the id arena.
         let event_index = self.index_events.then(|| EventIndex {
             ids: IdArena::default(),
@@ -1109,12 +1126,11 @@ impl Engine {
             self.ident_ids
                 .iter()
                 .map(|id| {
-                    match identities
-                        .binary_search_by(|i| i.id.as_str().cmp(id))
-                        .ok()
-                        .and_then(|i| identities.get(i))
-                    {
-                        Some(ident) => self.standing_signals(ident, &[], ident.first_seen),
+                    let pos = identities.binary_search_by(|i| i.id.as_str().cmp(id)).ok();
+                    match pos.and_then(|p| Some((identities.get(p)?, analysis.get(p)?))) {
+                        Some((ident, an)) => {
+                            self.standing_signals(ident, an, &[], ident.first_seen)
+                        }
                         None => (Vec::new(), false),
                     }
                 })
@@ -1124,16 +1140,13 @@ impl Engine {
         };
         let assessments = identities
             .iter()
-            .map(|ident| {
+            .zip(&analysis)
+            .map(|(ident, an)| {
                 let run = self
                     .ident_index
                     .get(&ident.id)
                     .and_then(|&i| runs.get_mut(i as usize));
-                let cx = self
-                    .ident_index
-                    .get(&ident.id)
-                    .and_then(|&i| ctx.get(i as usize));
-                self.finish_identity(ident, run, cx, as_of)
+                self.finish_identity(ident, an, run, as_of)
             })
             .collect();
         let unmatched_leaks = self.unmatched_leaks(&identities);
@@ -1158,6 +1171,7 @@ impl Engine {
     pub fn standing_signals(
         &self,
         ident: &Identity,
+        an: &Analysis,
         used: &[&str],
         as_of: Option<Timestamp>,
     ) -> (Vec<Signal>, bool) {
@@ -1174,14 +1188,7 @@ impl Engine {
         };
 
         // Standing privilege.
-        let pf = privilege::analyse(&ident.privileges);
-        let rbac = privilege::rbac::rbac_findings(&ident.privileges);
-        let known = pf.known
-            || ident
-                .privileges
-                .policies
-                .iter()
-                .any(|p| p.kind == tripline_model::PolicyKind::Rbac);
+        let (pf, rbac, known) = (&an.iam, &an.rbac, an.known);
         let src = |k: &str| {
             rbac.sources
                 .get(k)
@@ -1456,8 +1463,8 @@ impl Engine {
     fn finish_identity(
         &self,
         ident: &Identity,
+        an: &Analysis,
         run: Option<&mut Run>,
-        _cx: Option<&Ctx>,
         as_of: Option<Timestamp>,
     ) -> Assessment {
         let cfg = &self.config;
@@ -1465,7 +1472,7 @@ impl Engine {
             .as_ref()
             .map(|r| r.b.services.iter().map(|i| self.strings.get(i)).collect())
             .unwrap_or_default();
-        let (mut signals, known) = self.standing_signals(ident, &used, as_of);
+        let (mut signals, known) = self.standing_signals(ident, an, &used, as_of);
         let mut add = |def: &SignalDef,
                        sev: Severity,
                        summary: String,

@@ -97,14 +97,6 @@ fn otrf_stolen_instance_credentials_rank_first_with_the_right_explanation() {
 fn stratus_detonations_raise_signals_naming_the_technique() {
     let Some(p) = data(STRATUS) else { return };
     let doc = scan_json(&["--logs", p.to_str().unwrap()]);
-    let summaries = |part: &str| -> String {
-        identity(&doc, part)["signals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| format!("{} {}\n", s["code"], s["summary"]))
-            .collect()
-    };
     let all: String = doc["identities"]
         .as_array()
         .unwrap()
@@ -144,7 +136,6 @@ fn stratus_detonations_raise_signals_naming_the_technique() {
     }
     // The stolen instance credentials of the steal-instance-credentials detonation.
     assert!(all.contains("EC2 metadata service"), "{all}");
-    let _ = summaries;
 
     // Technique-level recall: a technique is detected when some signal links to one of its events.
     let labels =

@@ -42,7 +42,7 @@
 //! records a [`Rejected`].
 
 use super::policy::parse_document;
-use super::{account_of_arn, excerpt, strip_bom, InventoryError, MAX_INVENTORY_BYTES};
+use super::{account_of_arn, check_size, excerpt, utf8, InventoryError, MAX_INVENTORY_BYTES};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -100,17 +100,8 @@ pub fn parse_authz_with_cap(
     origin: &str,
     max_bytes: usize,
 ) -> Result<AuthzInventory, InventoryError> {
-    if bytes.len() > max_bytes {
-        return Err(InventoryError::TooLarge {
-            origin: origin.to_string(),
-            len: bytes.len(),
-            cap: max_bytes,
-        });
-    }
-    let text = std::str::from_utf8(strip_bom(bytes)).map_err(|e| InventoryError::NotUtf8 {
-        origin: origin.to_string(),
-        message: e.to_string(),
-    })?;
+    check_size(bytes, origin, max_bytes)?;
+    let text = utf8(bytes, origin)?;
     let mut reader = Reader {
         origin,
         rejected: Vec::new(),

@@ -12,7 +12,7 @@
 //! `#cert_2`). When CloudTrail shows the `AKIA…` id of the same key, the engine sees two
 //! credential entries until it matches them (e.g. a user with one active key).
 
-use super::{account_of_arn, excerpt, strip_bom, InventoryError, MAX_INVENTORY_BYTES};
+use super::{account_of_arn, check_size, excerpt, strip_bom, InventoryError, MAX_INVENTORY_BYTES};
 use std::collections::HashMap;
 use tripline_model::{
     CredentialKind, Identity, IdentityKind, Provenance, RejectReason, Rejected, Timestamp,
@@ -152,13 +152,7 @@ pub fn parse_credential_report_with_cap(
     origin: &str,
     max_bytes: usize,
 ) -> Result<CredentialReport, InventoryError> {
-    if bytes.len() > max_bytes {
-        return Err(InventoryError::TooLarge {
-            origin: origin.to_string(),
-            len: bytes.len(),
-            cap: max_bytes,
-        });
-    }
+    check_size(bytes, origin, max_bytes)?;
     let bytes = strip_bom(bytes);
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         return Err(InventoryError::UnknownFormat {

@@ -72,6 +72,30 @@ pub(crate) fn account_of_arn(arn: &str) -> Option<String> {
     (!account.is_empty()).then(|| account.to_string())
 }
 
+/// Refuses an input longer than `max_bytes` whole.
+pub(crate) fn check_size(
+    bytes: &[u8],
+    origin: &str,
+    max_bytes: usize,
+) -> Result<(), InventoryError> {
+    if bytes.len() > max_bytes {
+        return Err(InventoryError::TooLarge {
+            origin: origin.to_string(),
+            len: bytes.len(),
+            cap: max_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// The input as text, without a byte order mark.
+pub(crate) fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, InventoryError> {
+    std::str::from_utf8(strip_bom(bytes)).map_err(|e| InventoryError::NotUtf8 {
+        origin: origin.to_string(),
+        message: e.to_string(),
+    })
+}
+
 /// Strips a UTF-8 byte order mark (Windows tools write one).
 pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes

@@ -55,7 +55,7 @@
 //! [`rbac_findings`] reads the `Rbac` policies of a [`Privileges`] and reports the risky grants
 //! (cluster-admin, wildcards, secret reads, pod exec, privilege escalation).
 
-use super::{excerpt, strip_bom, InventoryError, MAX_INVENTORY_BYTES};
+use super::{check_size, excerpt, utf8, InventoryError, MAX_INVENTORY_BYTES};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -117,17 +117,8 @@ pub fn parse_rbac_with_cap(
     origin: &str,
     max_bytes: usize,
 ) -> Result<RbacInventory, InventoryError> {
-    if bytes.len() > max_bytes {
-        return Err(InventoryError::TooLarge {
-            origin: origin.to_string(),
-            len: bytes.len(),
-            cap: max_bytes,
-        });
-    }
-    let text = std::str::from_utf8(strip_bom(bytes)).map_err(|e| InventoryError::NotUtf8 {
-        origin: origin.to_string(),
-        message: e.to_string(),
-    })?;
+    check_size(bytes, origin, max_bytes)?;
+    let text = utf8(bytes, origin)?;
     let trimmed = text.trim_start();
     if !trimmed.starts_with(['{', '[']) {
         let detail = if trimmed.starts_with("---")

@@ -33,7 +33,7 @@
 //! fingerprint could not match anything. Repeated findings (same rule, fingerprint and
 //! location; trufflehog reports one per decoder) are kept once and counted.
 
-use super::{excerpt, strip_bom, InventoryError, MAX_INVENTORY_BYTES};
+use super::{check_size, excerpt, strip_bom, utf8, InventoryError, MAX_INVENTORY_BYTES};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -230,24 +230,6 @@ pub fn parse_scanner_report_with_cap(
                 .into(),
         }),
     }
-}
-
-fn check_size(bytes: &[u8], origin: &str, max_bytes: usize) -> Result<(), InventoryError> {
-    if bytes.len() > max_bytes {
-        return Err(InventoryError::TooLarge {
-            origin: origin.to_string(),
-            len: bytes.len(),
-            cap: max_bytes,
-        });
-    }
-    Ok(())
-}
-
-fn utf8<'a>(bytes: &'a [u8], origin: &str) -> Result<&'a str, InventoryError> {
-    std::str::from_utf8(strip_bom(bytes)).map_err(|e| InventoryError::NotUtf8 {
-        origin: origin.to_string(),
-        message: e.to_string(),
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
