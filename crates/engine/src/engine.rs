@@ -706,8 +706,10 @@ impl Engine {
                 ));
             }
             if run.fresh.len() > 8 {
+                // Keep the newest: expired entries go first, then the oldest live ones.
                 run.fresh.retain(|f| f.2 >= e.t);
-                run.fresh.truncate(8);
+                let excess = run.fresh.len().saturating_sub(8);
+                run.fresh.drain(..excess);
             }
             let agent_kind = cx.kind == IdentityKind::AiAgent;
             let outside_intent = agent_kind

@@ -369,10 +369,11 @@ pub struct ScanArgs {
     /// recoverable (`tripline action recover`).
     #[arg(long, default_value = "tripline-actions.sqlite", value_name = "FILE")]
     pub ledger: PathBuf,
-    /// Case book (SQLite): `--respond` opens one case per identity and incident for every
-    /// decision above observe, and escalates cases whose owner stayed silent past the deadline.
-    #[arg(long, default_value = "tripline-cases.sqlite", value_name = "FILE")]
-    pub cases: PathBuf,
+    /// Case book (SQLite): with `--respond`, one case per identity and incident for every
+    /// decision above observe; cases whose owner stayed silent past the deadline escalate, and
+    /// the open case's tier is where the next decision starts (hysteresis across runs).
+    #[arg(long, value_name = "FILE")]
+    pub cases: Option<PathBuf>,
     /// Approval for irreversible actions (containment): who approves, and a ticket reference.
     #[arg(long, value_name = "NAME:REFERENCE")]
     pub approve: Option<String>,

@@ -34,7 +34,7 @@ pub fn record_scan(path: &Path, r: &ScanResult) -> Result<u64, Failure> {
         entries.push(Entry::new(
             tripline_store::Kind::PolicyVersion,
             "policy",
-            serde_json::json!({"version": v, "mode": "plan"}),
+            serde_json::json!({"version": v, "mode": r.respond_mode.unwrap_or("plan")}),
             at,
         ));
     }
@@ -101,6 +101,7 @@ pub fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
     match &args.command {
         EvidenceCommand::Verify { store, bundle } => match (store, bundle) {
             (Some(p), None) => {
+                crate::scan::require_exists(p)?;
                 let ev = Evidence::open(p).map_err(|e| Failure::usage(anyhow!(e)))?;
                 let r = ev.verify().map_err(|e| Failure::usage(anyhow!(e)))?;
                 Ok(report(&p.display().to_string(), &r))
@@ -114,6 +115,7 @@ pub fn run(args: &EvidenceArgs) -> Result<u8, Failure> {
             ))),
         },
         EvidenceCommand::Export { store, out } => {
+            crate::scan::require_exists(store)?;
             let ev = Evidence::open(store).map_err(|e| Failure::usage(anyhow!(e)))?;
             match ev.export(out) {
                 Ok(s) => {

@@ -287,8 +287,9 @@ pub fn table(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
                 ),
                 None => match r.decisions.get(&i.id) {
                     Some(d) => format!(
-                        "{} (plan): {}",
+                        "{} ({}): {}",
                         d.tier.as_str(),
+                        r.respond_mode.unwrap_or("plan"),
                         d.actions
                             .iter()
                             .map(|x| match x.expires_in_secs {
@@ -336,9 +337,9 @@ pub fn explain(r: &ScanResult, query: &str, out: &mut dyn Write) -> io::Result<b
     };
     let Some((i, a)) = chosen else {
         if partial.len() > 1 {
-            writeln!(out, "{query:?} matches {} identities:", partial.len())?;
+            eprintln!("{query:?} matches {} identities:", partial.len());
             for (i, _) in partial.iter().take(20) {
-                writeln!(out, "  {}", i.id)?;
+                eprintln!("  {}", i.id);
             }
         }
         return Ok(false);

@@ -67,7 +67,9 @@ pub fn plan(
         .iter()
         .zip(&result.report.assessments)
     {
-        if !i.kind.is_nhi() {
+        // Suppressed identities (an analyst's verdict, until it expires) get no decision, as in
+        // apply.
+        if !i.kind.is_nhi() || result.suppressions.contains_key(&i.id) {
             continue;
         }
         let input = DecisionInput::from_assessment(a, i, previous.get(&i.id).copied());
@@ -342,6 +344,7 @@ pub fn apply(
 pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
     use crate::cli::ActionCommand;
     use tripline_respond::{ledger, Connector};
+    crate::scan::require_exists(&args.ledger)?;
     let led = ledger::Ledger::open(&args.ledger).map_err(|e| Failure::usage(anyhow!(e)))?;
     match &args.command {
         ActionCommand::List => {
@@ -475,6 +478,7 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
         admins: args.admins.clone(),
         ..Default::default()
     };
+    crate::scan::require_exists(&args.cases)?;
     let book = tripline_respond::cases::CaseBook::open(&args.cases, cfg)
         .map_err(|e| Failure::usage(anyhow!(e)))?;
     let now = crate::scan::now().0 / 1000;

@@ -25,6 +25,8 @@ pub struct ScanResult {
     /// Response decisions (with `--respond plan`), by identity id.
     pub decisions: std::collections::BTreeMap<String, tripline_policy::Decision>,
     pub policy_version: Option<String>,
+    /// `plan` or `apply`, when the policy ran.
+    pub respond_mode: Option<&'static str>,
     /// What `--respond apply` did, action by action.
     pub outcomes: Vec<crate::respond::Outcome>,
 }
@@ -38,6 +40,15 @@ impl ScanResult {
             self.suppressions.insert(fb.identity.clone(), fb);
         }
         Ok(())
+    }
+}
+
+/// A store a command only reads must exist (opening would create an empty one).
+pub fn require_exists(p: &Path) -> Result<(), Failure> {
+    if p.exists() {
+        Ok(())
+    } else {
+        Err(Failure::usage(anyhow!("{}: no such file", p.display())))
     }
 }
 
@@ -187,6 +198,7 @@ pub fn collect_with(
         suppressions: Default::default(),
         decisions: Default::default(),
         policy_version: None,
+        respond_mode: None,
         outcomes: Vec::new(),
     })
 }
@@ -222,8 +234,15 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
     }
     result.apply_feedback(args.feedback.as_deref(), now())?;
     if let Some(mode) = args.respond {
+        result.respond_mode = Some(match mode {
+            crate::cli::Respond::Plan => "plan",
+            crate::cli::Respond::Apply => "apply",
+        });
         let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
-        let previous = crate::respond::previous_tiers(&args.cases)?;
+        let previous = match &args.cases {
+            Some(c) => crate::respond::previous_tiers(c)?,
+            None => Default::default(),
+        };
         match mode {
             crate::cli::Respond::Plan => crate::respond::plan(&mut result, &policy, &previous)?,
             crate::cli::Respond::Apply => {
@@ -240,12 +259,14 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                 }
             }
         }
-        let opened = crate::respond::open_cases(&result, &args.cases)?;
-        eprintln!(
-            "{} open cases in {} (`tripline case list`)",
-            opened.len(),
-            args.cases.display()
-        );
+        if let Some(c) = &args.cases {
+            let opened = crate::respond::open_cases(&result, c)?;
+            eprintln!(
+                "{} open cases in {} (`tripline case list`)",
+                opened.len(),
+                c.display()
+            );
+        }
     }
     if let Some(p) = &args.evidence {
         let n = crate::evidence::record_scan(p, &result)?;

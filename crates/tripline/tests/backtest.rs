@@ -137,10 +137,11 @@ fn recommended_thresholds_meet_the_budget_when_replayed() {
     }
     let refs: Vec<&str> = replay.iter().map(String::as_str).collect();
     let again = backtest_json(&refs);
-    for (class, per_day) in again["metrics"]["alerts_per_day_by_class"]
+    let per_class = again["metrics"]["alerts_per_day_by_class"]
         .as_object()
-        .unwrap()
-    {
+        .unwrap();
+    assert!(!per_class.is_empty());
+    for (class, per_day) in per_class {
         assert!(
             per_day.as_f64().unwrap() <= budget + 1e-9,
             "{class}: {per_day} alerts/day over budget {budget} at {}",

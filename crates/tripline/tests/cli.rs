@@ -249,5 +249,5 @@ fn scan_evidence_verifies_exports_and_catches_tampering() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(4));
     let msg = String::from_utf8_lossy(&bad.stdout);
-    assert!(msg.contains("FAILED") && msg.contains('2'), "{msg}");
+    assert!(msg.contains("FAILED: record 2:"), "{msg}");
 }

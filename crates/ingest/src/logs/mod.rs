@@ -74,6 +74,8 @@ impl std::fmt::Debug for LogReader {
 }
 
 const EXCERPT_OF_OVERSIZED: usize = 4096;
+/// Largest rejected input kept whole in a quarantine record.
+const EXCERPT_OF_RECORD: usize = 1 << 20;
 
 struct Ctx<'s> {
     origin: String,
@@ -84,15 +86,14 @@ struct Ctx<'s> {
 impl Ctx<'_> {
     fn reject(&mut self, position: Option<u64>, reason: RejectReason, detail: String, raw: &[u8]) {
         *self.stats.rejected.entry(reason).or_insert(0) += 1;
-        let cut = raw.get(
-            ..raw.len().min(
-                EXCERPT_OF_OVERSIZED.max(if reason == RejectReason::TooLarge {
-                    0
-                } else {
-                    raw.len()
-                }),
-            ),
-        );
+        // A rejected record is kept whole (to fix and replay) up to the record cap; anything
+        // larger (an oversized record, a whole rejected document) keeps only its first bytes.
+        let keep = if reason == RejectReason::TooLarge || raw.len() > EXCERPT_OF_RECORD {
+            EXCERPT_OF_OVERSIZED
+        } else {
+            raw.len()
+        };
+        let cut = raw.get(..raw.len().min(keep));
         let excerpt = String::from_utf8_lossy(cut.unwrap_or(raw)).into_owned();
         (self.sink)(Item::Rejected(Rejected {
             origin: self.origin.clone(),
@@ -256,6 +257,7 @@ impl LogReader {
     fn read_lines(&self, reader: &mut dyn BufRead, ctx: &mut Ctx<'_>) -> LineEnd {
         let mut buf = Vec::with_capacity(8 << 10);
         let mut line_no: u64 = 0;
+        let mut seen_record = false;
         loop {
             let res = files::read_capped_line(reader, &mut buf, self.limits.max_record_bytes);
             line_no += 1;
@@ -274,9 +276,12 @@ impl LogReader {
                     if buf.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    if line_no == 1 && is_incomplete_json(&buf) {
+                    // The first record starts a value it does not finish: a pretty-printed
+                    // document (blank lines before it do not count).
+                    if !seen_record && is_incomplete_json(&buf) {
                         return LineEnd::RetryAsDocument;
                     }
+                    seen_record = true;
                     self.record(&buf, Some(line_no), ctx, 0);
                 }
                 Err(e) => {
