@@ -12,7 +12,25 @@
 //!   credential is revoked at once and the call fails: a role's `default_ttl` must be at most
 //!   the requested lifetime.
 //!
-//! Verification reads `sys/leases/lookup`.
+//! - `reset_leases`: revokes every outstanding dynamic credential of one role
+//!   (`PUT sys/leases/revoke-prefix/<mount>/creds/<role>`): the short-lived credential reset
+//!   for a workload whose Vault-issued credentials may be in the wrong hands. The workload gets
+//!   fresh ones on its next read. **Irreversible** (revoked leases are gone, and the database
+//!   engine drops their users), so it needs `params.approved = true` like `revoke_lease`. The
+//!   outputs list the revoked lease ids (at most 100) and their count.
+//! - `restrict`: the time-boxed restriction for a Vault-bound identity: the role's `default_ttl`
+//!   and `max_ttl` are capped to `params.ttl_secs` (default 300), so every credential issued
+//!   or renewed during the restriction lives minutes, not hours. The previous TTLs are
+//!   journaled *before* the change (a retry never mistakes the capped values for the original
+//!   ones) and undo writes them back. Vault has no self-expiring role setting: the restriction
+//!   ends when `tripline case sweep` (run from a timer) undoes it after `expires_in_secs`;
+//!   [`Applied::outputs`] carries `expires_at` for that.
+//!
+//! For `reset_leases` and `restrict`, the Vault role is `params.role` (the connectors file binds
+//! identities to roles) and `req.identity` is the identity Tripline scored. For
+//! `issue_credentials`, `params.role` also names the role, falling back to `req.identity`.
+//!
+//! Verification reads `sys/leases/lookup` (leases) or the role (`restrict`).
 //!
 //! Idempotency: `revoke_lease` is idempotent by nature (revoking a missing lease is a no-op in
 //! Vault). `issue_credentials` cannot be recognised from Vault's side, so a retry passes the
@@ -21,7 +39,7 @@
 //! finds it. When that lease is still alive, `apply` returns it instead of issuing another.
 
 use crate::action::{ActionRequest, Applied, ConnectorError, Plan};
-use crate::Connector;
+use crate::{Connector, Journal, NoJournal};
 use serde_json::{json, Value};
 use std::fmt;
 use std::time::Duration;
@@ -164,6 +182,122 @@ impl VaultConnector {
         .map(|_| ())
     }
 
+    /// Lease ids (full paths) under `prefix` (e.g. `database/creds/app`); empty when none.
+    pub fn list_leases(&self, prefix: &str) -> Result<Vec<String>, ConnectorError> {
+        let prefix = prefix.trim_matches('/');
+        match self.call("LIST", &format!("sys/leases/lookup/{prefix}/"), None) {
+            Ok(v) => Ok(v
+                .pointer("/data/keys")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(|k| format!("{prefix}/{k}"))
+                        .collect()
+                })
+                .unwrap_or_default()),
+            // Vault answers 404 for an empty prefix.
+            Err(ConnectorError::Api { message, .. }) if message.contains("HTTP 404") => {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A role's `(default_ttl, max_ttl)` in seconds.
+    pub fn role_ttls(&self, mount: &str, role: &str) -> Result<(u64, u64), ConnectorError> {
+        let v = self.call("GET", &format!("{mount}/roles/{role}"), None)?;
+        let get = |k: &str| {
+            v.pointer(&format!("/data/{k}"))
+                .and_then(Value::as_u64)
+                .ok_or_else(|| api(format!("{mount}/roles/{role}: no numeric {k}")))
+        };
+        Ok((get("default_ttl")?, get("max_ttl")?))
+    }
+
+    fn set_role_ttls(
+        &self,
+        mount: &str,
+        role: &str,
+        default_ttl: u64,
+        max_ttl: u64,
+    ) -> Result<(), ConnectorError> {
+        self.call(
+            "POST",
+            &format!("{mount}/roles/{role}"),
+            Some(&json!({
+                "default_ttl": format!("{default_ttl}s"),
+                "max_ttl": format!("{max_ttl}s"),
+            })),
+        )
+        .map(|_| ())
+    }
+
+    fn apply_reset(&self, req: &ActionRequest) -> Result<Applied, ConnectorError> {
+        let (mount, role) = (mount(req)?, role(req)?);
+        if !approved(req) {
+            return Err(ConnectorError::Invalid(format!(
+                "reset_leases of {mount}/creds/{role} is irreversible and needs params.approved = true"
+            )));
+        }
+        let prefix = format!("{mount}/creds/{role}");
+        let leases = self.list_leases(&prefix)?;
+        self.call("PUT", &format!("sys/leases/revoke-prefix/{prefix}"), None)?;
+        Ok(Applied {
+            action_id: req.action_id.clone(),
+            connector: NAME.into(),
+            kind: req.kind.clone(),
+            identity: req.identity.clone(),
+            undo: json!({ "irreversible": true }),
+            outputs: json!({
+                "prefix": prefix,
+                "revoked": leases.len(),
+                "lease_ids": leases.iter().take(MAX_LISTED_LEASES).collect::<Vec<_>>(),
+            }),
+        })
+    }
+
+    fn apply_restrict(
+        &self,
+        req: &ActionRequest,
+        journal: &mut dyn Journal,
+    ) -> Result<Applied, ConnectorError> {
+        let (mount, role) = (mount(req)?, role(req)?);
+        let secs = req.expires_in_secs.ok_or_else(|| {
+            ConnectorError::Invalid("restrict needs expires_in_secs: restrictions expire".into())
+        })?;
+        let cap = cap_ttl(req);
+        // The original TTLs: from an interrupted attempt if there was one (the role may already
+        // be capped by it), else read now and journaled before anything changes.
+        let (default_ttl, max_ttl, expires_at) = match journal.partial() {
+            Some(p) => (
+                p.get("default_ttl").and_then(Value::as_u64),
+                p.get("max_ttl").and_then(Value::as_u64),
+                p.get("expires_at").and_then(Value::as_i64),
+            ),
+            None => (None, None, None),
+        };
+        let (default_ttl, max_ttl, expires_at) = match (default_ttl, max_ttl, expires_at) {
+            (Some(d), Some(m), Some(e)) => (d, m, e),
+            _ => {
+                let (d, m) = self.role_ttls(&mount, &role)?;
+                let e = now_secs().saturating_add(i64::try_from(secs).unwrap_or(i64::MAX));
+                journal.record(json!({ "default_ttl": d, "max_ttl": m, "expires_at": e }))?;
+                (d, m, e)
+            }
+        };
+        self.set_role_ttls(&mount, &role, cap.min(default_ttl), cap.min(max_ttl))?;
+        Ok(restrict_applied(
+            req,
+            &mount,
+            &role,
+            default_ttl,
+            max_ttl,
+            cap,
+            expires_at,
+        ))
+    }
+
     /// `issue_credentials` with the password handed back. [`Connector::apply`] calls this and
     /// drops the secret (for a rotation whose consumer reads the new credential elsewhere).
     pub fn issue(&self, req: &ActionRequest) -> Result<Issued, ConnectorError> {
@@ -176,8 +310,9 @@ impl VaultConnector {
         let max_ttl = req.expires_in_secs.ok_or_else(|| {
             ConnectorError::Invalid("issue_credentials needs expires_in_secs".into())
         })?;
-        let mount = mount(req);
-        let v = self.call("GET", &format!("{mount}/creds/{}", req.identity), None)?;
+        let mount = mount(req)?;
+        let role = role(req)?;
+        let v = self.call("GET", &format!("{mount}/creds/{role}"), None)?;
         let lease_id = v
             .get("lease_id")
             .and_then(Value::as_str)
@@ -189,9 +324,8 @@ impl VaultConnector {
             // Do not leave a credential that outlives what was asked for.
             self.revoke_lease(&lease_id)?;
             return Err(ConnectorError::Invalid(format!(
-                "role {} issued a lease of {lease_duration}s, longer than the requested {max_ttl}s \
-                 (set the role's default_ttl to at most the requested lifetime); revoked it",
-                req.identity
+                "role {role} issued a lease of {lease_duration}s, longer than the requested {max_ttl}s \
+                 (set the role's default_ttl to at most the requested lifetime); revoked it"
             )));
         }
         let username = v
@@ -224,13 +358,87 @@ impl VaultConnector {
     }
 }
 
-fn mount(req: &ActionRequest) -> String {
+/// The Vault role an action is about: `params.role`, else the identity itself.
+fn role(req: &ActionRequest) -> Result<String, ConnectorError> {
+    let r = req
+        .params
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or(&req.identity);
+    // A role name is one path segment: refuse anything that could walk elsewhere in the API.
+    if r.is_empty() || r.contains(['/', '?', '#', '%']) || r == "." || r == ".." {
+        return Err(ConnectorError::Invalid(format!(
+            "{r:?} is not a Vault role name"
+        )));
+    }
+    Ok(r.to_string())
+}
+
+/// The TTL a `restrict` caps a role to.
+fn cap_ttl(req: &ActionRequest) -> u64 {
     req.params
+        .get("ttl_secs")
+        .and_then(Value::as_u64)
+        .filter(|&t| t > 0)
+        .unwrap_or(DEFAULT_RESTRICT_TTL_SECS)
+}
+
+/// Default cap on a restricted role's credential lifetime.
+pub const DEFAULT_RESTRICT_TTL_SECS: u64 = 300;
+/// At most this many revoked lease ids are listed in a `reset_leases` result.
+const MAX_LISTED_LEASES: usize = 100;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn mount(req: &ActionRequest) -> Result<String, ConnectorError> {
+    let m = req
+        .params
         .get("mount")
         .and_then(Value::as_str)
         .unwrap_or("database")
-        .trim_matches('/')
-        .to_string()
+        .trim_matches('/');
+    // A mount path never walks up or carries a query.
+    if m.is_empty()
+        || m.split('/')
+            .any(|seg| seg == ".." || seg == "." || seg.is_empty())
+        || m.contains(['?', '#', '%'])
+    {
+        return Err(ConnectorError::Invalid(format!(
+            "{m:?} is not a Vault mount path"
+        )));
+    }
+    Ok(m.to_string())
+}
+
+fn restrict_applied(
+    req: &ActionRequest,
+    mount: &str,
+    role: &str,
+    default_ttl: u64,
+    max_ttl: u64,
+    cap: u64,
+    expires_at: i64,
+) -> Applied {
+    Applied {
+        action_id: req.action_id.clone(),
+        connector: NAME.into(),
+        kind: "restrict".into(),
+        identity: req.identity.clone(),
+        undo: json!({
+            "mount": mount, "role": role, "default_ttl": default_ttl, "max_ttl": max_ttl,
+        }),
+        outputs: json!({
+            "mount": mount,
+            "role": role,
+            "capped_ttl_secs": cap.min(max_ttl),
+            "expires_at": expires_at,
+        }),
+    }
 }
 
 fn api(message: String) -> ConnectorError {
@@ -305,7 +513,7 @@ impl Connector for VaultConnector {
                 let ttl = req.expires_in_secs.ok_or_else(|| {
                     ConnectorError::Invalid("issue_credentials needs expires_in_secs".into())
                 })?;
-                let mount = mount(req);
+                let mount = mount(req)?;
                 let mut steps = Vec::new();
                 if let Some(l) = req.params.get("existing_lease").and_then(Value::as_str) {
                     steps.push(format!(
@@ -319,6 +527,33 @@ impl Connector for VaultConnector {
                 steps.push("undo: PUT sys/leases/revoke on the issued lease".into());
                 (steps, true)
             }
+            "reset_leases" => {
+                let prefix = format!("{}/creds/{}", mount(req)?, role(req)?);
+                let mut steps = vec![
+                    format!("PUT sys/leases/revoke-prefix/{prefix}: every outstanding credential of the role"),
+                    "IRREVERSIBLE: revoked leases cannot be restored; consumers read fresh credentials".into(),
+                ];
+                if !approved(req) {
+                    steps.push("requires approval: params.approved = true".into());
+                }
+                (steps, false)
+            }
+            "restrict" => {
+                let secs = req.expires_in_secs.ok_or_else(|| {
+                    ConnectorError::Invalid("restrict needs expires_in_secs".into())
+                })?;
+                let (mount, role) = (mount(req)?, role(req)?);
+                (
+                    vec![
+                        format!(
+                            "POST {mount}/roles/{role}: default_ttl and max_ttl capped to {}s for {secs}s",
+                            cap_ttl(req)
+                        ),
+                        "undo (and expiry, by `tripline case sweep`): write the previous TTLs back".into(),
+                    ],
+                    true,
+                )
+            }
             other => return Err(ConnectorError::Unsupported(other.to_string())),
         };
         Ok(Plan {
@@ -330,7 +565,17 @@ impl Connector for VaultConnector {
     }
 
     fn apply(&self, req: &ActionRequest) -> Result<Applied, ConnectorError> {
+        self.apply_journaled(req, &mut NoJournal::default())
+    }
+
+    fn apply_journaled(
+        &self,
+        req: &ActionRequest,
+        journal: &mut dyn Journal,
+    ) -> Result<Applied, ConnectorError> {
         match req.kind.as_str() {
+            "reset_leases" => self.apply_reset(req),
+            "restrict" => self.apply_restrict(req, journal),
             "revoke_lease" => {
                 let lease = credential(req)?;
                 if !approved(req) {
@@ -360,7 +605,7 @@ impl Connector for VaultConnector {
                             outputs: json!({
                                 "lease_id": existing,
                                 "lease_duration_secs": ttl_secs,
-                                "mount": mount(req),
+                                "mount": mount(req)?,
                                 "reused": true,
                             }),
                         });
@@ -373,6 +618,38 @@ impl Connector for VaultConnector {
     }
 
     fn verify(&self, applied: &Applied) -> Result<bool, ConnectorError> {
+        match applied.kind.as_str() {
+            "restrict" => {
+                let (mount, role) = (
+                    str_at(&applied.outputs, "mount")?,
+                    str_at(&applied.outputs, "role")?,
+                );
+                let cap = applied
+                    .outputs
+                    .get("capped_ttl_secs")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                let (d, m) = self.role_ttls(mount, role)?;
+                return Ok(d <= cap && m <= cap);
+            }
+            "reset_leases" => {
+                // Every lease that was revoked is gone (new ones may have been issued since).
+                for lease in applied
+                    .outputs
+                    .get("lease_ids")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    if self.lookup_lease(lease)? != LeaseState::Gone {
+                        return Ok(false);
+                    }
+                }
+                return Ok(true);
+            }
+            _ => {}
+        }
         let lease = applied
             .outputs
             .get("lease_id")
@@ -388,9 +665,20 @@ impl Connector for VaultConnector {
 
     fn undo(&self, applied: &Applied) -> Result<(), ConnectorError> {
         match applied.kind.as_str() {
-            "revoke_lease" => Err(ConnectorError::Invalid(
-                "revoke_lease is irreversible: a revoked lease cannot be restored".into(),
-            )),
+            "revoke_lease" | "reset_leases" => Err(ConnectorError::Invalid(format!(
+                "{} is irreversible: a revoked lease cannot be restored",
+                applied.kind
+            ))),
+            "restrict" => {
+                let u = &applied.undo;
+                let (mount, role) = (str_at(u, "mount")?, str_at(u, "role")?);
+                let ttl = |k: &str| {
+                    u.get(k)
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| ConnectorError::Invalid(format!("applied has no undo.{k}")))
+                };
+                self.set_role_ttls(mount, role, ttl("default_ttl")?, ttl("max_ttl")?)
+            }
             "issue_credentials" => {
                 let lease = applied
                     .undo
@@ -404,6 +692,46 @@ impl Connector for VaultConnector {
             other => Err(ConnectorError::Unsupported(other.to_string())),
         }
     }
+
+    /// After a crash mid-`restrict`: the journal holds the original TTLs; if the cap is in
+    /// place the action is complete, otherwise nothing changed (the original TTLs are written
+    /// back either way when they differ, so the role is never left half-capped).
+    /// `issue_credentials` and the revocations have nothing half-done to clean up: an issued
+    /// lease that was never recorded expires by itself, and a revocation is complete or absent.
+    fn reconcile(
+        &self,
+        req: &ActionRequest,
+        partial: Option<&Value>,
+    ) -> Result<Option<Applied>, ConnectorError> {
+        if req.kind != "restrict" {
+            return Ok(None);
+        }
+        let Some(p) = partial else {
+            return Ok(None);
+        };
+        let (Some(d), Some(m), Some(e)) = (
+            p.get("default_ttl").and_then(Value::as_u64),
+            p.get("max_ttl").and_then(Value::as_u64),
+            p.get("expires_at").and_then(Value::as_i64),
+        ) else {
+            return Ok(None);
+        };
+        let (mount, role, cap) = (mount(req)?, role(req)?, cap_ttl(req));
+        let (cd, cm) = self.role_ttls(&mount, &role)?;
+        if cd == cap.min(d) && cm == cap.min(m) {
+            return Ok(Some(restrict_applied(req, &mount, &role, d, m, cap, e)));
+        }
+        if (cd, cm) != (d, m) {
+            self.set_role_ttls(&mount, &role, d, m)?;
+        }
+        Ok(None)
+    }
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> Result<&'a str, ConnectorError> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ConnectorError::Invalid(format!("applied has no {key}")))
 }
 
 #[cfg(test)]

@@ -171,6 +171,11 @@ impl Bao {
         if TcpStream::connect_timeout(&"127.0.0.1:5432".parse().unwrap(), Duration::from_secs(2))
             .is_err()
         {
+            // CI starts PostgreSQL and sets this: there, a missing server is a failure.
+            assert!(
+                std::env::var_os("TRIPLINE_REQUIRE_SERVICES").is_none(),
+                "no PostgreSQL on 127.0.0.1:5432 and TRIPLINE_REQUIRE_SERVICES is set"
+            );
             eprintln!("SKIP: no PostgreSQL on 127.0.0.1:5432");
             return false;
         }
