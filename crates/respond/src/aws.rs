@@ -742,6 +742,46 @@ impl AwsConnector {
         }
     }
 
+    /// Rewrites the inline deny with the later expiry (same policy, so undo is unchanged).
+    fn extend_restrict(
+        &self,
+        applied: &Applied,
+        expires_at: i64,
+    ) -> Result<Applied, ConnectorError> {
+        let principal = Principal::from_json(at(&applied.undo, "principal"))?;
+        let name = str_field(&applied.undo, "policy_name")?.to_string();
+        let expiry = rfc3339(expires_at);
+        let doc = restrict_policy_document(&expiry);
+        match &principal {
+            Principal::User(u) => self
+                .block_on(
+                    self.iam
+                        .put_user_policy()
+                        .user_name(u)
+                        .policy_name(&name)
+                        .policy_document(&doc)
+                        .send(),
+                )
+                .map(|_| ())
+                .map_err(|e| sdk_err("PutUserPolicy", &e))?,
+            Principal::Role(r) => self
+                .block_on(
+                    self.iam
+                        .put_role_policy()
+                        .role_name(r)
+                        .policy_name(&name)
+                        .policy_document(&doc)
+                        .send(),
+                )
+                .map(|_| ())
+                .map_err(|e| sdk_err("PutRolePolicy", &e))?,
+        }
+        let mut out = applied.clone();
+        out.undo["expiry"] = json!(expiry);
+        out.outputs["expires_at"] = json!(expiry);
+        Ok(out)
+    }
+
     fn verify_restrict(&self, applied: &Applied) -> Result<bool, ConnectorError> {
         let principal = Principal::from_json(at(&applied.undo, "principal"))?;
         let name = str_field(&applied.undo, "policy_name")?;
@@ -1025,6 +1065,13 @@ impl Connector for AwsConnector {
                 Ok(at(&applied.undo, "expiration_secs").as_i64().unwrap_or(0) > now_secs())
             }
             other => Err(ConnectorError::Unsupported(other.to_string())),
+        }
+    }
+
+    fn extend(&self, applied: &Applied, expires_at: i64) -> Result<Applied, ConnectorError> {
+        match applied.kind.as_str() {
+            "restrict" => self.extend_restrict(applied, expires_at),
+            other => Err(ConnectorError::Unsupported(format!("extend {other}"))),
         }
     }
 

@@ -119,6 +119,20 @@ pub struct Case {
     /// Set by `undo`: the scheduler undoes the applied actions and clears the restriction.
     pub undo_requested: bool,
     pub escalations: Vec<Escalation>,
+    /// The actions applied for this case (their ids in the action ledger), so that undo,
+    /// expiry and extension reach the systems that were changed.
+    #[serde(default)]
+    pub actions: Vec<CaseAction>,
+}
+
+/// One applied action of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseAction {
+    pub action_id: String,
+    pub connector: String,
+    pub kind: String,
+    /// When a time-boxed restriction ends (Unix seconds); `None` for the rest.
+    pub expires_at: Option<i64>,
 }
 
 /// Rules a case book applies.
@@ -193,6 +207,7 @@ impl Case {
             owner_deadline: None,
             restriction_expires_at: None,
             undo_requested: false,
+            actions: Vec::new(),
             escalations: Vec::new(),
         }
     }
@@ -230,6 +245,54 @@ impl Case {
         self.state = CaseState::AwaitingOwner;
         self.owner_deadline = Some(now.saturating_add(secs(cfg.owner_window_secs)));
         Ok(())
+    }
+
+    /// Links an applied action to the case (once per action id) and moves the case along:
+    /// a restriction makes it `restricted` until the latest expiry, a containment `contained`.
+    pub fn record_action(&mut self, action: CaseAction) {
+        if self.state.is_closed() || self.actions.iter().any(|a| a.action_id == action.action_id) {
+            return;
+        }
+        match (action.kind.as_str(), action.expires_at) {
+            ("contain", _) => {
+                let _ = self.contain();
+            }
+            (_, Some(at)) if self.state != CaseState::Contained => {
+                let until = self.restriction_expires_at.map_or(at, |e| e.max(at));
+                self.state = CaseState::Restricted;
+                self.restriction_expires_at = Some(until);
+            }
+            _ => {}
+        }
+        self.actions.push(action);
+    }
+
+    /// The restriction has run out: `restricted → open` (the case stays open for the incident;
+    /// the next scan decides again).
+    pub fn restriction_ended(&mut self) {
+        if self.state == CaseState::Restricted {
+            self.state = CaseState::Open;
+        }
+        self.restriction_expires_at = None;
+    }
+
+    /// The requested undo has been carried out.
+    pub fn undo_done(&mut self) {
+        self.undo_requested = false;
+        self.restriction_expires_at = None;
+        if matches!(self.state, CaseState::Restricted | CaseState::Contained) {
+            self.state = CaseState::Open;
+        }
+    }
+
+    /// The latest approval, if the last verdict on the case is one (a later denial or undo
+    /// request withdraws it).
+    pub fn standing_approval(&self) -> Option<&Approval> {
+        self.approvals
+            .iter()
+            .rev()
+            .find(|a| !matches!(a.verdict, Verdict::Extended { .. }))
+            .filter(|a| a.verdict == Verdict::Approved)
     }
 
     /// `open | awaiting_owner → restricted`: a time-boxed restriction was applied.
@@ -543,6 +606,27 @@ impl CaseBook {
     /// Returns the new expiry.
     pub fn extend(&self, id: &str, who: &str, secs: u64, now: i64) -> Result<i64, CaseError> {
         self.update(id, |c, cfg| c.extend(who, secs, now, cfg))
+    }
+
+    pub fn record_action(&self, id: &str, action: CaseAction) -> Result<(), CaseError> {
+        self.update(id, |c, _| {
+            c.record_action(action);
+            Ok(())
+        })
+    }
+
+    pub fn restriction_ended(&self, id: &str) -> Result<(), CaseError> {
+        self.update(id, |c, _| {
+            c.restriction_ended();
+            Ok(())
+        })
+    }
+
+    pub fn undo_done(&self, id: &str) -> Result<(), CaseError> {
+        self.update(id, |c, _| {
+            c.undo_done();
+            Ok(())
+        })
     }
 
     pub fn undo(&self, id: &str, who: &str, now: i64) -> Result<(), CaseError> {

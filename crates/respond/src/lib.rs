@@ -50,6 +50,15 @@ pub trait Connector {
     fn verify(&self, applied: &Applied) -> Result<bool, ConnectorError>;
     /// Restores what `apply` changed.
     fn undo(&self, applied: &Applied) -> Result<(), ConnectorError>;
+    /// Moves the end of an applied, time-boxed restriction to `expires_at` (Unix seconds), e.g.
+    /// after an owner's `tripline case extend`, and returns the updated result for the ledger.
+    fn extend(&self, applied: &Applied, expires_at: i64) -> Result<Applied, ConnectorError> {
+        let _ = expires_at;
+        Err(ConnectorError::Unsupported(format!(
+            "extend {}",
+            applied.kind
+        )))
+    }
     /// `apply` that records its progress in `journal` (and reads what an interrupted attempt
     /// recorded there). The default ignores the journal.
     fn apply_journaled(

@@ -431,12 +431,13 @@ fn restrict_applied(
         identity: req.identity.clone(),
         undo: json!({
             "mount": mount, "role": role, "default_ttl": default_ttl, "max_ttl": max_ttl,
+            "expires_at": expires_at,
         }),
         outputs: json!({
             "mount": mount,
             "role": role,
             "capped_ttl_secs": cap.min(max_ttl),
-            "expires_at": expires_at,
+            "expires_at": tripline_model::Timestamp::from_secs(expires_at).to_string(),
         }),
     }
 }
@@ -691,6 +692,22 @@ impl Connector for VaultConnector {
             }
             other => Err(ConnectorError::Unsupported(other.to_string())),
         }
+    }
+
+    /// Vault keeps no expiry of its own for a capped role: a later end is recorded in the
+    /// result, which `tripline case sweep` reads.
+    fn extend(&self, applied: &Applied, expires_at: i64) -> Result<Applied, ConnectorError> {
+        if applied.kind != "restrict" {
+            return Err(ConnectorError::Unsupported(format!(
+                "extend {}",
+                applied.kind
+            )));
+        }
+        let mut out = applied.clone();
+        out.undo["expires_at"] = json!(expires_at);
+        out.outputs["expires_at"] =
+            json!(tripline_model::Timestamp::from_secs(expires_at).to_string());
+        Ok(out)
     }
 
     /// After a crash mid-`restrict`: the journal holds the original TTLs; if the cap is in

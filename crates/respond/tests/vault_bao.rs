@@ -196,7 +196,11 @@ fn restrict_caps_the_role_and_undo_restores_it_read_back() {
     let applied = run_apply(&vault, &led, &req).unwrap();
     assert_eq!(vault.role_ttls("database", "ro").unwrap(), (30, 30));
     assert!(vault.verify(&applied).unwrap());
-    let expires_at = applied.outputs["expires_at"].as_i64().unwrap();
+    let expires_at =
+        tripline_model::Timestamp::parse(applied.outputs["expires_at"].as_str().unwrap())
+            .unwrap()
+            .millis()
+            / 1000;
     let now = i64::try_from(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

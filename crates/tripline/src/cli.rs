@@ -122,9 +122,15 @@ pub struct CaseArgs {
     /// People who may act on any case (repeatable); others only on their own identities' cases.
     #[arg(long = "admin", value_name = "NAME")]
     pub admins: Vec<String>,
-    /// Record the verdict (who, what, when) in this evidence ledger.
+    /// Record the verdict (who, what, when) and what the sweep did in this evidence ledger.
     #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
+    /// The action ledger `scan --respond apply` wrote (for undo, extension and expiry).
+    #[arg(long, default_value = "tripline-actions.sqlite", value_name = "FILE")]
+    pub ledger: PathBuf,
+    /// Connectors file: with it, deny, extend and undo take effect at once (a sweep runs).
+    #[arg(long, value_name = "FILE")]
+    pub connectors: Option<PathBuf>,
     #[command(subcommand)]
     pub command: CaseCommand,
 }
@@ -152,7 +158,7 @@ pub enum CaseCommand {
         #[arg(long)]
         secs: u64,
     },
-    /// Mark the case's applied actions for undo (`tripline action undo` carries it out).
+    /// Undo the case's applied actions (at once with --connectors, else at the next sweep).
     Undo {
         id: String,
         #[arg(long = "as")]
@@ -167,6 +173,10 @@ pub enum CaseCommand {
     },
     /// Raise every case whose owner missed the deadline by one tier.
     EscalateOverdue,
+    /// Carry out what the cases ask for: undo requested responses, move extended restrictions'
+    /// ends in the systems themselves, clean up restrictions that have expired, and escalate
+    /// silent owners. Idempotent; run it from a timer (e.g. every minute).
+    Sweep,
 }
 
 #[derive(Debug, Args)]

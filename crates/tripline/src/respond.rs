@@ -26,11 +26,17 @@ pub fn load(files: &[PathBuf], data: Option<&PathBuf>) -> Result<PolicyEngine, F
     engine.map_err(|e| Failure::usage(anyhow!(e)))
 }
 
-/// The tier of each identity's most recent unclosed case: the `previous_tier` that hysteresis
-/// holds a decision at until the score falls clearly below it (across runs, not only within one).
-pub fn previous_tiers(
-    cases: &std::path::Path,
-) -> Result<std::collections::HashMap<String, tripline_policy::Tier>, Failure> {
+/// What an identity's most recent unclosed case carries into this run: its tier (the
+/// `previous_tier` that hysteresis holds a decision at until the score falls clearly below it,
+/// across runs, not only within one) and the owner's or an admin's standing approval, which
+/// the guardrails accept for that identity's irreversible actions (and only for that identity).
+#[derive(Debug, Clone)]
+pub struct Prior {
+    pub tier: tripline_policy::Tier,
+    pub approval: Option<tripline_policy::Approval>,
+}
+
+pub fn prior(cases: &std::path::Path) -> Result<std::collections::HashMap<String, Prior>, Failure> {
     let mut out = std::collections::HashMap::new();
     if !cases.exists() {
         return Ok(out);
@@ -47,8 +53,12 @@ pub fn previous_tiers(
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        if let Some(t) = tripline_policy::Tier::parse(&name) {
-            out.insert(c.identity, t);
+        if let Some(tier) = tripline_policy::Tier::parse(&name) {
+            let approval = c.standing_approval().map(|a| tripline_policy::Approval {
+                approver: a.who.clone(),
+                reference: format!("case {}", c.id),
+            });
+            out.insert(c.identity.clone(), Prior { tier, approval });
         }
     }
     Ok(out)
@@ -58,9 +68,9 @@ pub fn previous_tiers(
 pub fn plan(
     result: &mut ScanResult,
     policy: &PolicyEngine,
-    previous: &std::collections::HashMap<String, tripline_policy::Tier>,
+    previous: &std::collections::HashMap<String, Prior>,
+    approve: Option<&String>,
 ) -> Result<(), Failure> {
-    let ctx = GuardrailContext::default();
     for (i, a) in result
         .report
         .identities
@@ -72,7 +82,12 @@ pub fn plan(
         if !i.kind.is_nhi() || result.suppressions.contains_key(&i.id) {
             continue;
         }
-        let input = DecisionInput::from_assessment(a, i, previous.get(&i.id).copied());
+        let p = previous.get(&i.id);
+        let input = DecisionInput::from_assessment(a, i, p.map(|p| p.tier));
+        let ctx = GuardrailContext {
+            approval: approval_for(approve, p),
+            ..GuardrailContext::default()
+        };
         let d = policy
             .decide(&input, &ctx)
             .map_err(|e| Failure::internal(anyhow!(e).context(format!("deciding for {}", i.id))))?;
@@ -80,6 +95,22 @@ pub fn plan(
     }
     result.policy_version = Some(policy.version().to_string());
     Ok(())
+}
+
+/// `--approve who:reference` for the run, else the identity's case approval.
+fn approval_for(
+    approve: Option<&String>,
+    prior: Option<&Prior>,
+) -> Option<tripline_policy::Approval> {
+    approve
+        .map(|a| {
+            let (who, reference) = a.split_once(':').unwrap_or((a.as_str(), ""));
+            tripline_policy::Approval {
+                approver: who.to_string(),
+                reference: reference.to_string(),
+            }
+        })
+        .or_else(|| prior.and_then(|p| p.approval.clone()))
 }
 
 pub fn policy(args: &PolicyArgs) -> Result<u8, Failure> {
@@ -108,6 +139,7 @@ pub fn policy(args: &PolicyArgs) -> Result<u8, Failure> {
 pub struct ConnectorsConfig {
     pub aws: Option<AwsConfig>,
     pub webhook: Option<WebhookConfig>,
+    pub vault: Option<VaultConfig>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -139,6 +171,58 @@ fn default_format() -> String {
     "generic".into()
 }
 
+/// An OpenBao / Vault server, and which identities hold credentials from which of its roles.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// `http(s)://host:port`, without `/v1`.
+    pub address: String,
+    /// The environment variable holding the token (never the token itself).
+    pub token_env: String,
+    /// The secrets engine mount of the bound roles (default `database`).
+    #[serde(default = "default_mount")]
+    pub mount: String,
+    /// A restricted role's credentials live at most this long (default 300 s).
+    #[serde(default = "default_restrict_ttl")]
+    pub restrict_ttl_secs: u64,
+    /// Identity (exact id or glob, as in the owners file) → Vault role.
+    #[serde(default)]
+    pub bind: Vec<VaultBind>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultBind {
+    pub identity: String,
+    pub role: String,
+    /// Overrides `[vault] mount` for this role.
+    pub mount: Option<String>,
+}
+
+fn default_mount() -> String {
+    "database".into()
+}
+
+fn default_restrict_ttl() -> u64 {
+    tripline_respond::vault::DEFAULT_RESTRICT_TTL_SECS
+}
+
+impl VaultConfig {
+    /// The binding for an identity: an exact match first, else the most specific glob.
+    fn binding(&self, identity: &str) -> Option<&VaultBind> {
+        use tripline_ingest::inventory::glob::{glob_match, is_glob, literal_len};
+        self.bind
+            .iter()
+            .find(|b| !is_glob(&b.identity) && b.identity == identity)
+            .or_else(|| {
+                self.bind
+                    .iter()
+                    .filter(|b| is_glob(&b.identity) && glob_match(&b.identity, identity))
+                    .max_by_key(|b| literal_len(&b.identity))
+            })
+    }
+}
+
 /// What happened to one planned action under `--respond apply`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
@@ -146,14 +230,18 @@ pub struct Outcome {
     pub kind: String,
     pub action_id: Option<String>,
     pub connector: Option<String>,
-    /// `applied`, `skipped` or `failed`.
+    /// `applied`, `held` (waits for an approval), `skipped` or `failed`.
     pub status: &'static str,
     pub detail: String,
+    /// When an applied restriction ends (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 pub struct Connectors {
     aws: Option<(tripline_respond::aws::AwsConnector, PathBuf, u64)>,
     webhook: Option<tripline_respond::webhook::WebhookConnector>,
+    vault: Option<(tripline_respond::vault::VaultConnector, VaultConfig)>,
 }
 
 impl std::fmt::Debug for Connectors {
@@ -161,7 +249,28 @@ impl std::fmt::Debug for Connectors {
         f.debug_struct("Connectors")
             .field("aws", &self.aws.is_some())
             .field("webhook", &self.webhook.is_some())
+            .field("vault", &self.vault.is_some())
             .finish()
+    }
+}
+
+impl Connectors {
+    /// The configured connector of this name (as the ledger records it).
+    pub fn by_name(&self, name: &str) -> Option<&dyn tripline_respond::Connector> {
+        use tripline_respond::Connector;
+        match name {
+            "aws" => self.aws.as_ref().map(|(c, ..)| c as &dyn Connector),
+            "webhook" => self.webhook.as_ref().map(|w| w as &dyn Connector),
+            "vault" => self.vault.as_ref().map(|(v, _)| v as &dyn Connector),
+            _ => None,
+        }
+    }
+
+    fn all(&self) -> Vec<&dyn tripline_respond::Connector> {
+        ["aws", "webhook", "vault"]
+            .into_iter()
+            .filter_map(|n| self.by_name(n))
+            .collect()
     }
 }
 
@@ -202,11 +311,118 @@ pub fn connectors(path: Option<&PathBuf>) -> Result<Connectors, Failure> {
         };
         tripline_respond::webhook::WebhookConnector::new(w.url, format)
     });
-    Ok(Connectors { aws, webhook })
+    let vault = match cfg.vault {
+        Some(v) => {
+            let token = std::env::var(&v.token_env).map_err(|_| {
+                Failure::usage(anyhow!(
+                    "[vault] token_env: environment variable {} is not set",
+                    v.token_env
+                ))
+            })?;
+            let c = tripline_respond::vault::VaultConnector::new(v.address.clone(), token);
+            Some((c, v))
+        }
+        None => None,
+    };
+    Ok(Connectors {
+        aws,
+        webhook,
+        vault,
+    })
 }
 
 fn is_iam(id: &str) -> bool {
     id.starts_with("arn:") && (id.contains(":user/") || id.contains(":role/"))
+}
+
+/// The connector calls one policy action turns into for one identity: zero, one or two (an
+/// IAM identity that also holds Vault credentials is restricted on both sides).
+fn targets<'a>(
+    conns: &'a Connectors,
+    kind: tripline_policy::ActionKind,
+    identity: &tripline_model::Identity,
+    key: Option<&String>,
+    base: &tripline_respond::ActionRequest,
+    approval: Option<&tripline_policy::Approval>,
+) -> Vec<(
+    &'a dyn tripline_respond::Connector,
+    tripline_respond::ActionRequest,
+    Option<String>,
+)> {
+    use tripline_policy::ActionKind;
+    use tripline_respond::Connector;
+    let mut out: Vec<(
+        &dyn Connector,
+        tripline_respond::ActionRequest,
+        Option<String>,
+    )> = Vec::new();
+    let with_id = |mut r: tripline_respond::ActionRequest, conn: &str| {
+        r.action_id = format!("{conn}:{}", r.action_id);
+        r
+    };
+    match kind {
+        ActionKind::Notify | ActionKind::StepUp | ActionKind::OwnerReview => {
+            if let Some(w) = &conns.webhook {
+                out.push((w, with_id(base.clone(), "webhook"), None));
+            }
+        }
+        ActionKind::Restrict | ActionKind::Rotate | ActionKind::Contain => {
+            if let (Some((c, dir, overlap)), true) = (&conns.aws, is_iam(&identity.id)) {
+                let mut req = with_id(base.clone(), "aws");
+                let is_user = identity.id.contains(":user/");
+                match kind {
+                    // A role has no key to rotate: stolen session credentials are cut off by the
+                    // time-boxed deny instead.
+                    ActionKind::Rotate if !is_user => req.kind = "restrict".into(),
+                    ActionKind::Rotate => {
+                        let file =
+                            dir.join(format!("{}.json", req.action_id.replace(['/', ':'], "_")));
+                        req.params =
+                            serde_json::json!({"secret_file": file, "overlap_secs": overlap});
+                    }
+                    ActionKind::Contain if key.is_none() => req.kind = "restrict".into(),
+                    _ => {}
+                }
+                out.push((c, req, None));
+            }
+            if let Some((v, cfg)) = &conns.vault {
+                if let Some(b) = cfg.binding(&identity.id) {
+                    let mut req = with_id(base.clone(), "vault");
+                    let mount = b.mount.clone().unwrap_or_else(|| cfg.mount.clone());
+                    let mut note = None;
+                    // Revoking every lease of the role is irreversible: only with an approval.
+                    // Without one, the role's credentials are made short-lived for the time box.
+                    let reset = matches!(kind, ActionKind::Rotate | ActionKind::Contain);
+                    if reset && approval.is_some() {
+                        req.kind = "reset_leases".into();
+                    } else {
+                        if reset {
+                            note = Some(format!(
+                                "reset_leases of {mount}/creds/{} held until an approval (tripline case approve, or --approve); restricting instead",
+                                b.role
+                            ));
+                        }
+                        req.kind = "restrict".into();
+                        req.action_id = format!(
+                            "vault:restrict:{}",
+                            base.action_id.split_once(':').map_or("", |x| x.1)
+                        );
+                        if req.expires_in_secs.is_none() {
+                            req.expires_in_secs = Some(3600);
+                        }
+                    }
+                    req.params = serde_json::json!({
+                        "role": b.role,
+                        "mount": mount,
+                        "ttl_secs": cfg.restrict_ttl_secs,
+                        "approved": approval.is_some(),
+                    });
+                    out.push((v, req, note));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Carries out the actions the guardrails cleared, through the connectors, with the ledger.
@@ -214,24 +430,12 @@ pub fn apply(
     result: &mut ScanResult,
     policy: &PolicyEngine,
     args: &crate::cli::ScanArgs,
-    previous: &std::collections::HashMap<String, tripline_policy::Tier>,
+    previous: &std::collections::HashMap<String, Prior>,
 ) -> Result<(), Failure> {
-    use tripline_policy::{ActionKind, ActionStatus, Approval, Mode};
-    use tripline_respond::{ledger, ActionRequest, Connector};
+    use tripline_policy::{ActionStatus, Mode};
+    use tripline_respond::{ledger, ActionRequest};
     let conns = connectors(args.connectors.as_ref())?;
     let led = ledger::Ledger::open(&args.ledger).map_err(|e| Failure::usage(anyhow!(e)))?;
-    let approval = args.approve.as_ref().map(|a| {
-        let (who, reference) = a.split_once(':').unwrap_or((a.as_str(), ""));
-        Approval {
-            approver: who.to_string(),
-            reference: reference.to_string(),
-        }
-    });
-    let ctx = GuardrailContext {
-        mode: Mode::Apply,
-        approval,
-        ..GuardrailContext::default()
-    };
     let day = result
         .report
         .as_of
@@ -248,7 +452,14 @@ pub fn apply(
         if !i.kind.is_nhi() || result.suppressions.contains_key(&i.id) {
             continue;
         }
-        let input = DecisionInput::from_assessment(a, i, previous.get(&i.id).copied());
+        let p = previous.get(&i.id);
+        let approval = approval_for(args.approve.as_ref(), p);
+        let ctx = GuardrailContext {
+            mode: Mode::Apply,
+            approval: approval.clone(),
+            ..GuardrailContext::default()
+        };
+        let input = DecisionInput::from_assessment(a, i, p.map(|p| p.tier));
         let d = policy
             .decide(&input, &ctx)
             .map_err(|e| Failure::internal(anyhow!(e)))?;
@@ -260,79 +471,84 @@ pub fn apply(
             })
             .max_by_key(|c| c.last_seen)
             .map(|c| c.id.clone());
+        let mut seen = std::collections::HashSet::new();
         for act in d.actions.iter().filter(|x| x.status == ActionStatus::Apply) {
-            let mut out = Outcome {
-                identity: i.id.clone(),
-                kind: act.kind.as_str().to_string(),
-                action_id: None,
-                connector: None,
-                status: "skipped",
-                detail: String::new(),
-            };
-            let reason = d.reasons.first().cloned().unwrap_or_default();
-            let mut req = ActionRequest {
+            let base = ActionRequest {
                 action_id: format!("{}:{}:{day}", act.kind.as_str(), i.id),
                 kind: act.kind.as_str().to_string(),
                 identity: i.id.clone(),
                 credential: key.clone(),
                 expires_in_secs: act.expires_in_secs,
-                reason,
+                reason: d.reasons.first().cloned().unwrap_or_default(),
                 params: serde_json::json!({"owner": i.owner, "message": format!("{} ({:.0}, {})", i.id, a.score, a.level.as_str())}),
             };
-            let target: Option<&dyn Connector> = match act.kind {
-                ActionKind::Notify | ActionKind::StepUp | ActionKind::OwnerReview => {
-                    conns.webhook.as_ref().map(|w| w as &dyn Connector)
-                }
-                ActionKind::Restrict | ActionKind::Rotate | ActionKind::Contain
-                    if is_iam(&i.id) =>
-                {
-                    match &conns.aws {
-                        Some((c, dir, overlap)) => {
-                            let is_user = i.id.contains(":user/");
-                            match act.kind {
-                                // A role has no key to rotate: stolen session credentials are cut off
-                                // by the time-boxed deny instead.
-                                ActionKind::Rotate if !is_user => req.kind = "restrict".into(),
-                                ActionKind::Rotate => {
-                                    let file = dir.join(format!(
-                                        "{}.json",
-                                        req.action_id.replace(['/', ':'], "_")
-                                    ));
-                                    req.params = serde_json::json!({"secret_file": file, "overlap_secs": overlap});
-                                }
-                                ActionKind::Contain if key.is_none() => {
-                                    req.kind = "restrict".into()
-                                }
-                                _ => {}
-                            }
-                            Some(c as &dyn Connector)
-                        }
-                        None => None,
-                    }
-                }
-                _ => None,
-            };
-            match target {
-                None => out.detail = "no connector configured for this action and identity".into(),
-                Some(c) => {
-                    out.action_id = Some(req.action_id.clone());
-                    out.connector = Some(c.name().to_string());
-                    match ledger::run_apply(c, &led, &req) {
-                        Ok(applied) => {
-                            out.status = "applied";
-                            out.detail = format!(
-                                "{} (undo: tripline action undo {})",
-                                applied.outputs, req.action_id
-                            );
-                        }
-                        Err(e) => {
-                            out.status = "failed";
-                            out.detail = e.to_string();
-                        }
-                    }
-                }
+            let calls = targets(&conns, act.kind, i, key.as_ref(), &base, approval.as_ref());
+            if calls.is_empty() {
+                outcomes.push(Outcome {
+                    identity: i.id.clone(),
+                    kind: act.kind.as_str().to_string(),
+                    action_id: None,
+                    connector: None,
+                    status: "skipped",
+                    detail: "no connector configured for this action and identity".into(),
+                    expires_at: None,
+                });
             }
-            outcomes.push(out);
+            for (c, req, note) in calls {
+                if !seen.insert(req.action_id.clone()) {
+                    continue;
+                }
+                let mut out = Outcome {
+                    identity: i.id.clone(),
+                    kind: req.kind.clone(),
+                    action_id: Some(req.action_id.clone()),
+                    connector: Some(c.name().to_string()),
+                    status: "failed",
+                    detail: String::new(),
+                    expires_at: None,
+                };
+                if let Some(n) = note {
+                    outcomes.push(Outcome {
+                        status: "held",
+                        kind: "reset_leases".into(),
+                        action_id: None,
+                        detail: n,
+                        ..out.clone()
+                    });
+                }
+                // An action undone at the owner's request is not re-applied for the same incident.
+                let earlier = led
+                    .get(&req.action_id)
+                    .map_err(|e| Failure::internal(anyhow!(e)))?;
+                if let Some(rec) = earlier
+                    .filter(|r| matches!(r.state, ledger::State::Undone | ledger::State::Undoing))
+                {
+                    out.status = "skipped";
+                    out.detail = format!(
+                        "{} earlier for this incident; not re-applied",
+                        rec.state.as_str()
+                    );
+                    outcomes.push(out);
+                    continue;
+                }
+                match ledger::run_apply(c, &led, &req) {
+                    Ok(applied) => {
+                        out.status = "applied";
+                        out.expires_at = applied
+                            .outputs
+                            .get("expires_at")
+                            .and_then(serde_json::Value::as_str)
+                            .and_then(tripline_model::Timestamp::parse)
+                            .map(|t| t.millis() / 1000);
+                        out.detail = format!(
+                            "{} (undo: tripline action undo {})",
+                            applied.outputs, req.action_id
+                        );
+                    }
+                    Err(e) => out.detail = e.to_string(),
+                }
+                outcomes.push(out);
+            }
         }
         result.decisions.insert(i.id.clone(), d);
     }
@@ -343,7 +559,7 @@ pub fn apply(
 
 pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
     use crate::cli::ActionCommand;
-    use tripline_respond::{ledger, Connector};
+    use tripline_respond::ledger;
     crate::scan::require_exists(&args.ledger)?;
     let led = ledger::Ledger::open(&args.ledger).map_err(|e| Failure::usage(anyhow!(e)))?;
     match &args.command {
@@ -371,12 +587,7 @@ pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
                 ))
             })?;
             let conns = connectors(args.connectors.as_ref())?;
-            let c: &dyn Connector = match rec.connector.as_str() {
-                "aws" => conns.aws.as_ref().map(|(c, ..)| c as &dyn Connector),
-                "webhook" => conns.webhook.as_ref().map(|w| w as &dyn Connector),
-                _ => None,
-            }
-            .ok_or_else(|| {
+            let c = conns.by_name(&rec.connector).ok_or_else(|| {
                 Failure::usage(anyhow!(
                     "connector {:?} is not configured in --connectors",
                     rec.connector
@@ -389,11 +600,8 @@ pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
         ActionCommand::Recover => {
             let conns = connectors(args.connectors.as_ref())?;
             let mut all = Vec::new();
-            if let Some((c, ..)) = &conns.aws {
+            for c in conns.all() {
                 all.extend(ledger::recover(c, &led).map_err(|e| Failure::internal(anyhow!(e)))?);
-            }
-            if let Some(w) = &conns.webhook {
-                all.extend(ledger::recover(w, &led).map_err(|e| Failure::internal(anyhow!(e)))?);
             }
             for r in &all {
                 println!("{r:?}");
@@ -465,11 +673,201 @@ pub fn open_cases(result: &ScanResult, path: &std::path::Path) -> Result<Vec<Str
             book.request_owner(&case.id, now)
                 .map_err(|e| Failure::internal(anyhow!(e)))?;
         }
+        for o in result
+            .outcomes
+            .iter()
+            .filter(|o| o.identity == i.id && o.status == "applied")
+        {
+            let (Some(action_id), Some(connector)) = (&o.action_id, &o.connector) else {
+                continue;
+            };
+            book.record_action(
+                &case.id,
+                tripline_respond::cases::CaseAction {
+                    action_id: action_id.clone(),
+                    connector: connector.clone(),
+                    kind: o.kind.clone(),
+                    expires_at: o.expires_at,
+                },
+            )
+            .map_err(|e| Failure::internal(anyhow!(e)))?;
+        }
         opened.push(case.id);
     }
     book.escalate_overdue(now)
         .map_err(|e| Failure::internal(anyhow!(e)))?;
     Ok(opened)
+}
+
+/// One thing [`sweep`] did (or failed to do).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SweepStep {
+    pub case: String,
+    pub identity: String,
+    pub action_id: Option<String>,
+    /// `undone`, `extended`, `expired`, `escalated`, or `failed`.
+    pub what: &'static str,
+    pub detail: String,
+}
+
+/// Carries out what cases ask for, through the ledger and the connectors. Run it from a timer;
+/// it is idempotent.
+/// - **Undo requested** (`case undo`, or `case deny` of a restricted or contained case): every
+///   applied action of the case is undone; the case goes back to `open` (or stays a false
+///   positive).
+/// - **Extended** (`case extend`): a restriction whose case now ends later is moved to the new
+///   end in the system itself (the AWS deny is rewritten with the later `aws:CurrentTime`).
+/// - **Expired**: once a restriction's end has passed its change is removed (an AWS deny is
+///   inert by then and is deleted as clean-up; a capped Vault role gets its TTLs back) and the
+///   case leaves `restricted`.
+/// - **Silent owners**: cases past the owner's deadline go up a tier.
+pub fn sweep(
+    book: &tripline_respond::cases::CaseBook,
+    led: &tripline_respond::ledger::Ledger,
+    conns: &Connectors,
+    now: i64,
+) -> Result<Vec<SweepStep>, Failure> {
+    use tripline_respond::ledger::{self, State};
+    let internal = |e: &dyn std::fmt::Display| Failure::internal(anyhow!("{e}"));
+    let mut steps = Vec::new();
+    for case in book.list().map_err(|e| internal(&e))? {
+        let step = |action_id: Option<&str>, what: &'static str, detail: String| SweepStep {
+            case: case.id.clone(),
+            identity: case.identity.clone(),
+            action_id: action_id.map(str::to_string),
+            what,
+            detail,
+        };
+        // The case's actions that are still in force, with their connector.
+        let mut live = Vec::new();
+        for a in &case.actions {
+            let Some(rec) = led.get(&a.action_id).map_err(|e| internal(&e))? else {
+                continue;
+            };
+            if let (State::Applied | State::Verified, Some(applied)) = (rec.state, rec.applied) {
+                live.push((a, applied));
+            }
+        }
+        if case.undo_requested {
+            let mut all_ok = true;
+            for (a, applied) in &live {
+                let Some(c) = conns.by_name(&a.connector) else {
+                    all_ok = false;
+                    steps.push(step(
+                        Some(&a.action_id),
+                        "failed",
+                        format!("undo needs the {} connector in --connectors", a.connector),
+                    ));
+                    continue;
+                };
+                match ledger::run_undo(c, led, applied) {
+                    Ok(()) => steps.push(step(
+                        Some(&a.action_id),
+                        "undone",
+                        "at the owner's request".into(),
+                    )),
+                    Err(e) => {
+                        all_ok = false;
+                        steps.push(step(Some(&a.action_id), "failed", format!("undo: {e}")));
+                    }
+                }
+            }
+            if all_ok {
+                book.undo_done(&case.id).map_err(|e| internal(&e))?;
+            }
+            continue;
+        }
+        if case.state != tripline_respond::cases::CaseState::Restricted {
+            continue;
+        }
+        let Some(until) = case.restriction_expires_at else {
+            continue;
+        };
+        let restrictions = live.iter().filter(|(a, _)| a.expires_at.is_some());
+        if until <= now {
+            let mut all_ok = true;
+            for (a, applied) in restrictions {
+                let Some(c) = conns.by_name(&a.connector) else {
+                    all_ok = false;
+                    steps.push(step(
+                        Some(&a.action_id),
+                        "failed",
+                        format!(
+                            "clean-up needs the {} connector in --connectors",
+                            a.connector
+                        ),
+                    ));
+                    continue;
+                };
+                match ledger::run_undo(c, led, applied) {
+                    Ok(()) => steps.push(step(
+                        Some(&a.action_id),
+                        "expired",
+                        format!("ended at {}", tripline_model::Timestamp::from_secs(until)),
+                    )),
+                    Err(e) => {
+                        all_ok = false;
+                        steps.push(step(
+                            Some(&a.action_id),
+                            "failed",
+                            format!("expiry clean-up: {e}"),
+                        ));
+                    }
+                }
+            }
+            if all_ok {
+                book.restriction_ended(&case.id).map_err(|e| internal(&e))?;
+            }
+            continue;
+        }
+        for (a, applied) in restrictions {
+            let current = applied
+                .outputs
+                .get("expires_at")
+                .and_then(serde_json::Value::as_str)
+                .and_then(tripline_model::Timestamp::parse)
+                .map(|t| t.millis() / 1000);
+            if current.is_some_and(|c| c >= until) {
+                continue;
+            }
+            let Some(c) = conns.by_name(&a.connector) else {
+                steps.push(step(
+                    Some(&a.action_id),
+                    "failed",
+                    format!(
+                        "extension needs the {} connector in --connectors",
+                        a.connector
+                    ),
+                ));
+                continue;
+            };
+            match c.extend(applied, until) {
+                Ok(new) => {
+                    led.finish(&a.action_id, &new).map_err(|e| internal(&e))?;
+                    steps.push(step(
+                        Some(&a.action_id),
+                        "extended",
+                        format!(
+                            "now ends at {}",
+                            tripline_model::Timestamp::from_secs(until)
+                        ),
+                    ));
+                }
+                Err(e) => steps.push(step(Some(&a.action_id), "failed", format!("extend: {e}"))),
+            }
+        }
+    }
+    for id in book.escalate_overdue(now).map_err(|e| internal(&e))? {
+        let case = book.get(&id).map_err(|e| internal(&e))?;
+        steps.push(SweepStep {
+            case: id,
+            identity: case.identity,
+            action_id: None,
+            what: "escalated",
+            detail: format!("owner silent; now at {:?}", case.tier).to_lowercase(),
+        });
+    }
+    Ok(steps)
 }
 
 pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
@@ -516,6 +914,7 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
             book.undo(id, who, now).map_err(refused)?;
             record_verdict(args, who, id, "undo_requested", None)?;
         }
+        C::Sweep => {}
         C::Resolve { id, who, note } => {
             book.resolve(id, who, note, now).map_err(refused)?;
             record_verdict(args, who, id, "resolved", Some(note.clone()))?;
@@ -526,7 +925,72 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
             }
         }
     }
+    // A verdict that changes what is in force takes effect now when the connectors are given
+    // (`sweep` itself always runs); otherwise the next `case sweep` carries it out.
+    let acts = matches!(
+        args.command,
+        C::Sweep | C::Deny { .. } | C::Extend { .. } | C::Undo { .. }
+    );
+    if acts && (args.connectors.is_some() || matches!(args.command, C::Sweep)) {
+        if matches!(args.command, C::Sweep) {
+            crate::scan::require_exists(&args.ledger)?;
+        }
+        if args.ledger.exists() {
+            let conns = connectors(args.connectors.as_ref())?;
+            let led = tripline_respond::ledger::Ledger::open(&args.ledger)
+                .map_err(|e| Failure::usage(anyhow!(e)))?;
+            let steps = sweep(&book, &led, &conns, now)?;
+            report_sweep(&steps, args.evidence.as_deref())?;
+            if steps.iter().any(|s| s.what == "failed") {
+                return Ok(1);
+            }
+        }
+    }
     Ok(0)
+}
+
+/// Prints what a sweep did and appends it to the evidence ledger when one is given.
+pub fn report_sweep(
+    steps: &[SweepStep],
+    evidence: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    for s in steps {
+        eprintln!(
+            "{:<9} case {} {} {}: {}",
+            s.what,
+            s.case,
+            s.identity,
+            s.action_id.as_deref().unwrap_or("-"),
+            s.detail
+        );
+    }
+    let Some(path) = evidence else {
+        return Ok(());
+    };
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut ev = tripline_store::Evidence::open(path).map_err(|e| Failure::usage(anyhow!(e)))?;
+    let at = crate::scan::now();
+    for s in steps {
+        let body = tripline_store::Action {
+            action_id: s
+                .action_id
+                .clone()
+                .unwrap_or_else(|| format!("case {}", s.case)),
+            identity: s.identity.clone(),
+            phase: if s.what == "extended" {
+                tripline_store::Phase::Apply
+            } else {
+                tripline_store::Phase::Undo
+            },
+            result: format!("{}: {}", s.what, s.detail),
+            undo: None,
+        };
+        ev.append_body(&s.identity, &body, at)
+            .map_err(|e| Failure::internal(anyhow!(e)))?;
+    }
+    Ok(())
 }
 
 /// Appends an analyst's or owner's verdict on a case to the evidence ledger, when one is given.

@@ -240,11 +240,13 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         });
         let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
         let previous = match &args.cases {
-            Some(c) => crate::respond::previous_tiers(c)?,
+            Some(c) => crate::respond::prior(c)?,
             None => Default::default(),
         };
         match mode {
-            crate::cli::Respond::Plan => crate::respond::plan(&mut result, &policy, &previous)?,
+            crate::cli::Respond::Plan => {
+                crate::respond::plan(&mut result, &policy, &previous, args.approve.as_ref())?
+            }
             crate::cli::Respond::Apply => {
                 crate::respond::apply(&mut result, &policy, args, &previous)?;
                 for o in &result.outcomes {
@@ -266,6 +268,20 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                 opened.len(),
                 c.display()
             );
+            // Under apply, the same run carries out what the cases ask for (undo, extension,
+            // expiry): a periodic `scan --respond apply --cases` needs no separate timer.
+            if mode == crate::cli::Respond::Apply {
+                let book = tripline_respond::cases::CaseBook::open(
+                    c,
+                    tripline_respond::cases::CaseConfig::default(),
+                )
+                .map_err(|e| Failure::usage(anyhow!(e)))?;
+                let conns = crate::respond::connectors(args.connectors.as_ref())?;
+                let led = tripline_respond::ledger::Ledger::open(&args.ledger)
+                    .map_err(|e| Failure::usage(anyhow!(e)))?;
+                let steps = crate::respond::sweep(&book, &led, &conns, now().0 / 1000)?;
+                crate::respond::report_sweep(&steps, args.evidence.as_deref())?;
+            }
         }
     }
     if let Some(p) = &args.evidence {
