@@ -777,8 +777,8 @@ impl AwsConnector {
                 .map_err(|e| sdk_err("PutRolePolicy", &e))?,
         }
         let mut out = applied.clone();
-        out.undo["expiry"] = json!(expiry);
-        out.outputs["expires_at"] = json!(expiry);
+        set(&mut out.undo, "expiry", json!(expiry));
+        set(&mut out.outputs, "expires_at", json!(expiry));
         Ok(out)
     }
 

@@ -704,9 +704,15 @@ impl Connector for VaultConnector {
             )));
         }
         let mut out = applied.clone();
-        out.undo["expires_at"] = json!(expires_at);
-        out.outputs["expires_at"] =
-            json!(tripline_model::Timestamp::from_secs(expires_at).to_string());
+        let end = tripline_model::Timestamp::from_secs(expires_at).to_string();
+        for (v, val) in [
+            (&mut out.undo, json!(expires_at)),
+            (&mut out.outputs, json!(end)),
+        ] {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("expires_at".into(), val);
+            }
+        }
         Ok(out)
     }
 
