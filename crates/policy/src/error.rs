@@ -73,6 +73,8 @@ pub enum PolicyError {
     TimeLimit { elapsed: Duration, limit: Duration },
     #[error("policy evaluation exceeded its instruction limit ({limit})")]
     InstructionLimit { limit: usize },
+    #[error("policy evaluation exceeded its memory budget of {limit} bytes (used {usage})")]
+    MemoryLimit { usage: u64, limit: u64 },
     #[error("decision input rejected: {0}")]
     Input(String),
 }

@@ -22,9 +22,11 @@
 //! evaluation with a typed error; input size (signals, string lengths, serialized bytes) and
 //! value ranges, checked before evaluation; output size (actions, reasons, text length), checked
 //! after. Policy and data files are capped at [`MAX_FILE_BYTES`] (policy text also by regorus's
-//! length limits: 1 MiB, 20,000 lines, 1,024 columns). regorus's memory limit needs its
-//! `allocator-memory-limits` feature, which makes mimalloc the global allocator: not enabled;
-//! memory is bounded through the input cap and the instruction and time limits.
+//! length limits: 1 MiB, 20,000 lines, 1,024 columns). Memory: every evaluation runs under a
+//! budget of [`Limits::max_eval_bytes`] of new allocations (regorus's
+//! `allocator-memory-limits` feature, which makes mimalloc the process's global allocator and
+//! counts what the VM allocates); a builtin such as `numbers.range(1, 1e9)` that would take
+//! gigabytes in a few instructions fails with [`PolicyError::MemoryLimit`] instead.
 
 mod check;
 mod data;
@@ -54,6 +56,7 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::num::NonZeroU32;
+use std::num::NonZeroU64;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -80,6 +83,8 @@ pub struct Limits {
     /// Instructions per evaluation (regorus's RVM; the default policy needs about a thousand
     /// for a typical input and well under the cap for the largest input allowed).
     pub max_instructions: usize,
+    /// Bytes one evaluation may allocate (regorus's per-execution memory budget).
+    pub max_eval_bytes: u64,
     /// Serialized input size.
     pub max_input_bytes: usize,
     pub max_signals: usize,
@@ -92,6 +97,7 @@ impl Default for Limits {
         Self {
             eval_time: Duration::from_secs(1),
             max_instructions: 250_000,
+            max_eval_bytes: 64 * 1024 * 1024,
             max_input_bytes: 64 * 1024,
             max_signals: 256,
             max_string_bytes: 1024,
@@ -223,6 +229,9 @@ fn new_vm(
         check_interval: TIMER_CHECK_INTERVAL,
     }));
     vm.set_strict_builtin_errors(true);
+    vm.set_memory_budget_config(Some(regorus::MemoryBudgetConfig {
+        limit: std::num::NonZeroU64::new(limits.max_eval_bytes.max(1)).unwrap_or(NonZeroU64::MIN),
+    }));
     // Fails when a data key collides with a rule path.
     vm.set_data(data.clone())
         .map_err(|e| PolicyError::Data(e.to_string()))?;
@@ -566,6 +575,13 @@ impl PolicyEngine {
             VmError::TimeLimitExceeded { .. } => PolicyError::TimeLimit { elapsed, limit },
             VmError::InstructionLimitExceeded { limit, .. } => {
                 PolicyError::InstructionLimit { limit }
+            }
+            VmError::MemoryBudgetExceeded { usage, budget, .. } => PolicyError::MemoryLimit {
+                usage,
+                limit: budget,
+            },
+            VmError::MemoryLimitExceeded { usage, limit, .. } => {
+                PolicyError::MemoryLimit { usage, limit }
             }
             other => PolicyError::Eval(other.to_string()),
         })?;

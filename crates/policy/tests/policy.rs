@@ -724,6 +724,49 @@ fn evaluation_instructions_and_time_are_limited() {
         .is_ok());
 }
 
+const HUNGRY_POLICY: &str = r#"package tripline.escalation
+
+decision := {"tier": "observe", "actions": [], "reasons": []} if {
+	input.score < 99
+} else := {"tier": "observe", "actions": [], "reasons": [sprintf("%d", [count(n)])]} if {
+	n := numbers.range(1, 4000000)
+}
+"#;
+
+#[test]
+fn evaluation_memory_is_limited() {
+    // One builtin call that allocates ~100 MB in a handful of instructions: neither the
+    // instruction cap nor a generous time limit catches it, the memory budget does.
+    let hungry = |limits: Limits| {
+        PolicyEngine::from_sources(
+            vec![PolicySource {
+                name: "hungry.rego".into(),
+                text: HUNGRY_POLICY.into(),
+            }],
+            serde_json::from_str(DEFAULT_DATA).unwrap(),
+            limits,
+        )
+        .unwrap()
+    };
+    let hot = input(IdentityClass::Workload, 99.5, (0.3, 0.0, 0.0), vec![]);
+    let p = hungry(Limits {
+        eval_time: Duration::from_secs(30),
+        ..Limits::default()
+    });
+    let err = p.evaluate(&hot).unwrap_err();
+    assert!(matches!(err, PolicyError::MemoryLimit { .. }), "{err:?}");
+    // The same evaluation under a budget large enough runs to the end: it is the budget that
+    // stopped it, not something else.
+    let p = hungry(Limits {
+        eval_time: Duration::from_secs(30),
+        max_eval_bytes: 4 * 1024 * 1024 * 1024,
+        ..Limits::default()
+    });
+    let d = p.evaluate(&hot).unwrap();
+    assert_eq!(d.reasons, vec!["4000000".to_string()]);
+    // And the default policy's largest input stays far inside the default budget (below).
+}
+
 #[test]
 fn the_largest_allowed_input_fits_the_default_limits() {
     let p = policy();
