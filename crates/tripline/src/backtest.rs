@@ -97,6 +97,13 @@ pub fn run(args: &BacktestArgs) -> Result<u8, Failure> {
         replay_points(&replay),
         replay.unmatched_labels
     );
+    // The same input summary as `scan` (rejections by reason, unreadable paths), and the same
+    // exit code for input that could not be read.
+    crate::report::summary(&result, None, &mut std::io::stderr())
+        .map_err(|e| Failure::internal(anyhow!(e)))?;
+    if !result.stats.unreadable.is_empty() {
+        return Ok(2);
+    }
     Ok(0)
 }
 

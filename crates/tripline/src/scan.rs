@@ -367,9 +367,15 @@ pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
         limits(&args.limits),
         &mut |_| Ok(()),
     )?;
+    for (p, why) in &result.stats.unreadable {
+        eprintln!("unreadable: {}: {why}", p.display());
+    }
     let mut out = std::io::stdout().lock();
     let found = report::explain(&result, &args.identity, &mut out)
         .map_err(|e| Failure::internal(anyhow!(e)))?;
+    if !result.stats.unreadable.is_empty() {
+        return Ok(2);
+    }
     if !found {
         return Err(Failure::usage(anyhow!(
             "no identity matches {:?} (give its ARN, its name, or a unique part of it)",

@@ -100,6 +100,56 @@ fn bad_usage_and_missing_input_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-class"));
+
+    // backtest and explain read the same way: a missing path next to a good one is exit 2 with
+    // the reason on stderr.
+    let labels = tmp.path().join("labels.csv");
+    std::fs::write(&labels, "event_id,label\ne1,malicious\n").unwrap();
+    let out = tripline()
+        .args([
+            "backtest",
+            "--logs",
+            log.to_str().unwrap(),
+            "/nonexistent/trail",
+        ])
+        .args(["--labels", labels.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
+    let out = tripline()
+        .args([
+            "explain",
+            "user/ci",
+            "--logs",
+            log.to_str().unwrap(),
+            "/nonexistent/trail",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
+    // A directory whose entry cannot be opened (a dangling symlink): the rest is read and
+    // reported, the entry is named as unreadable, and the exit code is 2.
+    let dir = tmp.path().join("logs");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.jsonl"), GOOD).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/x", dir.join("gone.jsonl")).unwrap();
+    let out = tripline()
+        .args(["backtest", "--logs", dir.to_str().unwrap()])
+        .args(["--labels", labels.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backtest at threshold"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unreadable:"));
+    let out = tripline()
+        .args(["explain", "user/ci", "--logs", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user/ci"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unreadable:"));
 }
 
 #[test]
