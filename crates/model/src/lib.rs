@@ -6,10 +6,12 @@
 
 mod labels;
 mod risk;
+mod tier;
 mod time;
 
 pub use labels::{Incident, Label, Labels};
 pub use risk::{Assessment, Driver, Drivers, Level, Severity, Signal};
+pub use tier::Tier;
 pub use time::Timestamp;
 
 use serde::{Deserialize, Serialize};

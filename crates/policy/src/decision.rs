@@ -6,54 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// Escalation tiers, in order: each is a proportionate step up from the one before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier {
-    Observe,
-    Notify,
-    StepUp,
-    /// Time-boxed just-in-time restriction.
-    JitRestrict,
-    /// Short-lived credential reset / rotation.
-    Rotate,
-    OwnerReview,
-    Contain,
-}
-
-impl Tier {
-    pub const ALL: [Tier; 7] = [
-        Self::Observe,
-        Self::Notify,
-        Self::StepUp,
-        Self::JitRestrict,
-        Self::Rotate,
-        Self::OwnerReview,
-        Self::Contain,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Observe => "observe",
-            Self::Notify => "notify",
-            Self::StepUp => "step_up",
-            Self::JitRestrict => "jit_restrict",
-            Self::Rotate => "rotate",
-            Self::OwnerReview => "owner_review",
-            Self::Contain => "contain",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-impl fmt::Display for Tier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use tripline_model::Tier;
 
 /// What a response does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

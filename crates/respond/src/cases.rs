@@ -14,32 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
-/// Escalation tiers, in order. Mirrors `tripline_policy::Tier` (same names on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier {
-    Observe,
-    Notify,
-    StepUp,
-    JitRestrict,
-    Rotate,
-    OwnerReview,
-    Contain,
-}
-
-impl Tier {
-    /// One step up; `Contain` stays `Contain`.
-    pub fn next(self) -> Self {
-        match self {
-            Self::Observe => Self::Notify,
-            Self::Notify => Self::StepUp,
-            Self::StepUp => Self::JitRestrict,
-            Self::JitRestrict => Self::Rotate,
-            Self::Rotate => Self::OwnerReview,
-            Self::OwnerReview | Self::Contain => Self::Contain,
-        }
-    }
-}
+pub use tripline_model::Tier;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

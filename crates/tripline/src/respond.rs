@@ -36,40 +36,37 @@ pub struct Prior {
     pub approval: Option<tripline_policy::Approval>,
 }
 
-pub fn prior(cases: &std::path::Path) -> Result<std::collections::HashMap<String, Prior>, Failure> {
-    let mut out = std::collections::HashMap::new();
-    if !cases.exists() {
-        return Ok(out);
-    }
-    let book = tripline_respond::cases::CaseBook::open(
-        cases,
-        tripline_respond::cases::CaseConfig::default(),
-    )
-    .map_err(|e| Failure::usage(anyhow!(e)))?;
+pub fn prior(
+    book: &tripline_respond::cases::CaseBook,
+) -> Result<std::collections::HashMap<String, Prior>, Failure> {
     let mut all = book.list().map_err(|e| Failure::usage(anyhow!(e)))?;
     all.sort_by_key(|c| c.opened_at);
+    let mut out = std::collections::HashMap::new();
     for c in all.into_iter().filter(|c| !c.state.is_closed()) {
-        let name = serde_json::to_value(c.tier)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        if let Some(tier) = tripline_policy::Tier::parse(&name) {
-            let approval = c.standing_approval().map(|a| tripline_policy::Approval {
-                approver: a.who.clone(),
-                reference: format!("case {}", c.id),
-            });
-            out.insert(c.identity.clone(), Prior { tier, approval });
-        }
+        let approval = c.standing_approval().map(|a| tripline_policy::Approval {
+            approver: a.who.clone(),
+            reference: format!("case {}", c.id),
+        });
+        out.insert(
+            c.identity.clone(),
+            Prior {
+                tier: c.tier,
+                approval,
+            },
+        );
     }
     Ok(out)
 }
 
-/// Decides for every non-human identity, in plan mode (no action is taken).
-pub fn plan(
+/// Decides for every non-human identity (planned in plan mode, cleared to apply in apply mode;
+/// nothing is carried out here). Suppressed identities (an analyst's verdict, until it expires)
+/// get no decision.
+pub fn decide(
     result: &mut ScanResult,
     policy: &PolicyEngine,
     previous: &std::collections::HashMap<String, Prior>,
     approve: Option<&String>,
+    mode: tripline_policy::Mode,
 ) -> Result<(), Failure> {
     for (i, a) in result
         .report
@@ -77,14 +74,13 @@ pub fn plan(
         .iter()
         .zip(&result.report.assessments)
     {
-        // Suppressed identities (an analyst's verdict, until it expires) get no decision, as in
-        // apply.
         if !i.kind.is_nhi() || result.suppressions.contains_key(&i.id) {
             continue;
         }
         let p = previous.get(&i.id);
         let input = DecisionInput::from_assessment(a, i, p.map(|p| p.tier));
         let ctx = GuardrailContext {
+            mode,
             approval: approval_for(approve, p),
             ..GuardrailContext::default()
         };
@@ -95,6 +91,26 @@ pub fn plan(
     }
     result.policy_version = Some(policy.version().to_string());
     Ok(())
+}
+
+/// The incident a run belongs to: the day of its latest event (cases and action ids key on it).
+fn incident_day(result: &ScanResult) -> String {
+    let day = result
+        .report
+        .as_of
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    day.get(..10).unwrap_or("").to_string()
+}
+
+/// When an applied restriction ends (Unix seconds), from its `outputs.expires_at`.
+fn applied_expiry(applied: &tripline_respond::Applied) -> Option<i64> {
+    applied
+        .outputs
+        .get("expires_at")
+        .and_then(serde_json::Value::as_str)
+        .and_then(tripline_model::Timestamp::parse)
+        .map(|t| t.millis() / 1000)
 }
 
 /// `--approve who:reference` for the run, else the identity's case approval.
@@ -335,82 +351,75 @@ fn is_iam(id: &str) -> bool {
     id.starts_with("arn:") && (id.contains(":user/") || id.contains(":role/"))
 }
 
+/// One connector call a policy action turns into, with a note when part of it is held.
+type Call<'a> = (
+    &'a dyn tripline_respond::Connector,
+    tripline_respond::ActionRequest,
+    Option<String>,
+);
+
 /// The connector calls one policy action turns into for one identity: zero, one or two (an
-/// IAM identity that also holds Vault credentials is restricted on both sides).
+/// IAM identity that also holds Vault credentials is acted on in both systems). Each call's id
+/// is `<connector>:<kind it really performs>:<subject>`, so two policy actions that come down to
+/// the same change (a role's rotation and its restriction) share one id and run once.
 fn targets<'a>(
     conns: &'a Connectors,
     kind: tripline_policy::ActionKind,
     identity: &tripline_model::Identity,
     key: Option<&String>,
     base: &tripline_respond::ActionRequest,
+    subject: &str,
     approval: Option<&tripline_policy::Approval>,
-) -> Vec<(
-    &'a dyn tripline_respond::Connector,
-    tripline_respond::ActionRequest,
-    Option<String>,
-)> {
+) -> Vec<Call<'a>> {
     use tripline_policy::ActionKind;
-    use tripline_respond::Connector;
-    let mut out: Vec<(
-        &dyn Connector,
-        tripline_respond::ActionRequest,
-        Option<String>,
-    )> = Vec::new();
-    let with_id = |mut r: tripline_respond::ActionRequest, conn: &str| {
-        r.action_id = format!("{conn}:{}", r.action_id);
+    let mut out: Vec<Call<'a>> = Vec::new();
+    let request = |conn: &str, kind: &str| {
+        let mut r = base.clone();
+        r.kind = kind.to_string();
+        r.action_id = format!("{conn}:{kind}:{subject}");
         r
     };
     match kind {
         ActionKind::Notify | ActionKind::StepUp | ActionKind::OwnerReview => {
             if let Some(w) = &conns.webhook {
-                out.push((w, with_id(base.clone(), "webhook"), None));
+                out.push((w, request("webhook", kind.as_str()), None));
             }
         }
         ActionKind::Restrict | ActionKind::Rotate | ActionKind::Contain => {
             if let (Some((c, dir, overlap)), true) = (&conns.aws, is_iam(&identity.id)) {
-                let mut req = with_id(base.clone(), "aws");
                 let is_user = identity.id.contains(":user/");
-                match kind {
-                    // A role has no key to rotate: stolen session credentials are cut off by the
-                    // time-boxed deny instead.
-                    ActionKind::Rotate if !is_user => req.kind = "restrict".into(),
-                    ActionKind::Rotate => {
-                        let file =
-                            dir.join(format!("{}.json", req.action_id.replace(['/', ':'], "_")));
-                        req.params =
-                            serde_json::json!({"secret_file": file, "overlap_secs": overlap});
-                    }
-                    ActionKind::Contain if key.is_none() => req.kind = "restrict".into(),
-                    _ => {}
+                // A role has no key to rotate, and without a key there is nothing to deactivate:
+                // the time-boxed deny cuts stolen credentials off instead.
+                let aws_kind = match kind {
+                    ActionKind::Rotate if is_user => "rotate",
+                    ActionKind::Contain if key.is_some() => "contain",
+                    _ => "restrict",
+                };
+                let mut req = request("aws", aws_kind);
+                if aws_kind == "rotate" {
+                    let file = dir.join(format!("{}.json", req.action_id.replace(['/', ':'], "_")));
+                    req.params = serde_json::json!({"secret_file": file, "overlap_secs": overlap});
                 }
                 out.push((c, req, None));
             }
             if let Some((v, cfg)) = &conns.vault {
                 if let Some(b) = cfg.binding(&identity.id) {
-                    let mut req = with_id(base.clone(), "vault");
-                    let mount = b.mount.clone().unwrap_or_else(|| cfg.mount.clone());
-                    let mut note = None;
+                    let mount = b.mount.as_deref().unwrap_or(&cfg.mount);
                     // Revoking every lease of the role is irreversible: only with an approval.
                     // Without one, the role's credentials are made short-lived for the time box.
                     let reset = matches!(kind, ActionKind::Rotate | ActionKind::Contain);
-                    if reset && approval.is_some() {
-                        req.kind = "reset_leases".into();
-                    } else {
-                        if reset {
-                            note = Some(format!(
+                    let (vault_kind, note) = match (reset, approval) {
+                        (true, Some(_)) => ("reset_leases", None),
+                        (true, None) => (
+                            "restrict",
+                            Some(format!(
                                 "reset_leases of {mount}/creds/{} held until an approval (tripline case approve, or --approve); restricting instead",
                                 b.role
-                            ));
-                        }
-                        req.kind = "restrict".into();
-                        req.action_id = format!(
-                            "vault:restrict:{}",
-                            base.action_id.split_once(':').map_or("", |x| x.1)
-                        );
-                        if req.expires_in_secs.is_none() {
-                            req.expires_in_secs = Some(3600);
-                        }
-                    }
+                            )),
+                        ),
+                        (false, _) => ("restrict", None),
+                    };
+                    let mut req = request("vault", vault_kind);
                     req.params = serde_json::json!({
                         "role": b.role,
                         "mount": mount,
@@ -425,23 +434,26 @@ fn targets<'a>(
     out
 }
 
-/// Carries out the actions the guardrails cleared, through the connectors, with the ledger.
+/// Decides in apply mode and carries out what the guardrails cleared, through the connectors,
+/// with the ledger.
 pub fn apply(
     result: &mut ScanResult,
     policy: &PolicyEngine,
-    args: &crate::cli::ScanArgs,
+    approve: Option<&String>,
     previous: &std::collections::HashMap<String, Prior>,
+    conns: &Connectors,
+    led: &tripline_respond::ledger::Ledger,
 ) -> Result<(), Failure> {
-    use tripline_policy::{ActionStatus, Mode};
+    use tripline_policy::ActionStatus;
     use tripline_respond::{ledger, ActionRequest};
-    let conns = connectors(args.connectors.as_ref())?;
-    let led = ledger::Ledger::open(&args.ledger).map_err(|e| Failure::usage(anyhow!(e)))?;
-    let day = result
-        .report
-        .as_of
-        .map(|t| t.to_string())
-        .unwrap_or_default();
-    let day = day.get(..10).unwrap_or("").to_string();
+    decide(
+        result,
+        policy,
+        previous,
+        approve,
+        tripline_policy::Mode::Apply,
+    )?;
+    let day = incident_day(result);
     let mut outcomes = Vec::new();
     for (i, a) in result
         .report
@@ -449,20 +461,10 @@ pub fn apply(
         .iter()
         .zip(&result.report.assessments)
     {
-        if !i.kind.is_nhi() || result.suppressions.contains_key(&i.id) {
+        let Some(d) = result.decisions.get(&i.id) else {
             continue;
-        }
-        let p = previous.get(&i.id);
-        let approval = approval_for(args.approve.as_ref(), p);
-        let ctx = GuardrailContext {
-            mode: Mode::Apply,
-            approval: approval.clone(),
-            ..GuardrailContext::default()
         };
-        let input = DecisionInput::from_assessment(a, i, p.map(|p| p.tier));
-        let d = policy
-            .decide(&input, &ctx)
-            .map_err(|e| Failure::internal(anyhow!(e)))?;
+        let approval = approval_for(approve, previous.get(&i.id));
         let key = i
             .credentials
             .iter()
@@ -471,18 +473,27 @@ pub fn apply(
             })
             .max_by_key(|c| c.last_seen)
             .map(|c| c.id.clone());
+        let subject = format!("{}:{day}", i.id);
         let mut seen = std::collections::HashSet::new();
         for act in d.actions.iter().filter(|x| x.status == ActionStatus::Apply) {
             let base = ActionRequest {
-                action_id: format!("{}:{}:{day}", act.kind.as_str(), i.id),
-                kind: act.kind.as_str().to_string(),
+                action_id: String::new(),
+                kind: String::new(),
                 identity: i.id.clone(),
                 credential: key.clone(),
                 expires_in_secs: act.expires_in_secs,
                 reason: d.reasons.first().cloned().unwrap_or_default(),
                 params: serde_json::json!({"owner": i.owner, "message": format!("{} ({:.0}, {})", i.id, a.score, a.level.as_str())}),
             };
-            let calls = targets(&conns, act.kind, i, key.as_ref(), &base, approval.as_ref());
+            let calls = targets(
+                conns,
+                act.kind,
+                i,
+                key.as_ref(),
+                &base,
+                &subject,
+                approval.as_ref(),
+            );
             if calls.is_empty() {
                 outcomes.push(Outcome {
                     identity: i.id.clone(),
@@ -516,7 +527,8 @@ pub fn apply(
                         ..out.clone()
                     });
                 }
-                // An action undone at the owner's request is not re-applied for the same incident.
+                // An action undone earlier (by its owner, or lifted at expiry) is not re-applied
+                // for the same incident.
                 let earlier = led
                     .get(&req.action_id)
                     .map_err(|e| Failure::internal(anyhow!(e)))?;
@@ -531,15 +543,10 @@ pub fn apply(
                     outcomes.push(out);
                     continue;
                 }
-                match ledger::run_apply(c, &led, &req) {
+                match ledger::run_apply(c, led, &req) {
                     Ok(applied) => {
                         out.status = "applied";
-                        out.expires_at = applied
-                            .outputs
-                            .get("expires_at")
-                            .and_then(serde_json::Value::as_str)
-                            .and_then(tripline_model::Timestamp::parse)
-                            .map(|t| t.millis() / 1000);
+                        out.expires_at = applied_expiry(&applied);
                         out.detail = format!(
                             "{} (undo: tripline action undo {})",
                             applied.outputs, req.action_id
@@ -550,9 +557,7 @@ pub fn apply(
                 outcomes.push(out);
             }
         }
-        result.decisions.insert(i.id.clone(), d);
     }
-    result.policy_version = Some(policy.version().to_string());
     result.outcomes = outcomes;
     Ok(())
 }
@@ -612,36 +617,15 @@ pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
     }
 }
 
-fn case_tier(t: tripline_policy::Tier) -> tripline_respond::cases::Tier {
-    use tripline_policy::Tier as P;
-    use tripline_respond::cases::Tier as C;
-    match t {
-        P::Observe => C::Observe,
-        P::Notify => C::Notify,
-        P::StepUp => C::StepUp,
-        P::JitRestrict => C::JitRestrict,
-        P::Rotate => C::Rotate,
-        P::OwnerReview => C::OwnerReview,
-        P::Contain => C::Contain,
-    }
-}
-
 /// Opens (or finds) one case per identity and incident for every decision above observe, asks
 /// the owner when the decision includes owner review or step-up, and escalates overdue cases.
-pub fn open_cases(result: &ScanResult, path: &std::path::Path) -> Result<Vec<String>, Failure> {
+pub fn open_cases(
+    result: &ScanResult,
+    book: &tripline_respond::cases::CaseBook,
+    now: i64,
+) -> Result<Vec<String>, Failure> {
     use tripline_policy::ActionKind;
-    let book = tripline_respond::cases::CaseBook::open(
-        path,
-        tripline_respond::cases::CaseConfig::default(),
-    )
-    .map_err(|e| Failure::usage(anyhow!(e)))?;
-    let now = crate::scan::now().0 / 1000;
-    let incident = result
-        .report
-        .as_of
-        .map(|t| t.to_string())
-        .unwrap_or_default();
-    let incident = incident.get(..10).unwrap_or("").to_string();
+    let incident = incident_day(result);
     let mut opened = Vec::new();
     for i in &result.report.identities {
         let Some(d) = result.decisions.get(&i.id) else {
@@ -656,14 +640,7 @@ pub fn open_cases(result: &ScanResult, path: &std::path::Path) -> Result<Vec<Str
             d.reasons.first().cloned().unwrap_or_default()
         );
         let case = book
-            .open_case(
-                &i.id,
-                &incident,
-                i.owner.clone(),
-                case_tier(d.tier),
-                &summary,
-                now,
-            )
+            .open_case(&i.id, &incident, i.owner.clone(), d.tier, &summary, now)
             .map_err(|e| Failure::internal(anyhow!(e)))?;
         if case.state == tripline_respond::cases::CaseState::Open
             && (d.has(ActionKind::OwnerReview)
@@ -748,113 +725,62 @@ pub fn sweep(
                 live.push((a, applied));
             }
         }
-        if case.undo_requested {
-            let mut all_ok = true;
-            for (a, applied) in &live {
-                let Some(c) = conns.by_name(&a.connector) else {
-                    all_ok = false;
-                    steps.push(step(
-                        Some(&a.action_id),
-                        "failed",
-                        format!("undo needs the {} connector in --connectors", a.connector),
-                    ));
-                    continue;
-                };
-                match ledger::run_undo(c, led, applied) {
-                    Ok(()) => steps.push(step(
-                        Some(&a.action_id),
-                        "undone",
-                        "at the owner's request".into(),
-                    )),
-                    Err(e) => {
-                        all_ok = false;
-                        steps.push(step(Some(&a.action_id), "failed", format!("undo: {e}")));
-                    }
-                }
-            }
-            if all_ok {
-                book.undo_done(&case.id).map_err(|e| internal(&e))?;
-            }
-            continue;
-        }
-        if case.state != tripline_respond::cases::CaseState::Restricted {
-            continue;
-        }
-        let Some(until) = case.restriction_expires_at else {
+        // What the case asks for: which of its actions, what to do with them, and how the case
+        // moves on once every one of them is done.
+        type Then = fn(&tripline_respond::cases::CaseBook, &str) -> Result<(), CaseError>;
+        use tripline_respond::cases::{CaseBook, CaseError, CaseState};
+        let until = case.restriction_expires_at.unwrap_or(i64::MAX);
+        let restricted = case.state == CaseState::Restricted && until != i64::MAX;
+        let restrictions = live.iter().filter(|(a, _)| a.expires_at.is_some());
+        let (chosen, what, then): (Vec<_>, &'static str, Option<Then>) = if case.undo_requested {
+            (live.iter().collect(), "undone", Some(CaseBook::undo_done))
+        } else if restricted && until <= now {
+            (
+                restrictions.collect(),
+                "expired",
+                Some(CaseBook::restriction_ended),
+            )
+        } else if restricted {
+            // Extended: the case ends later than what is in force.
+            let behind = |(_, applied): &&(_, tripline_respond::Applied)| {
+                applied_expiry(applied).is_none_or(|end| end < until)
+            };
+            (restrictions.filter(behind).collect(), "extended", None)
+        } else {
             continue;
         };
-        let restrictions = live.iter().filter(|(a, _)| a.expires_at.is_some());
-        if until <= now {
-            let mut all_ok = true;
-            for (a, applied) in restrictions {
-                let Some(c) = conns.by_name(&a.connector) else {
-                    all_ok = false;
-                    steps.push(step(
-                        Some(&a.action_id),
-                        "failed",
-                        format!(
-                            "clean-up needs the {} connector in --connectors",
-                            a.connector
-                        ),
-                    ));
-                    continue;
-                };
-                match ledger::run_undo(c, led, applied) {
-                    Ok(()) => steps.push(step(
-                        Some(&a.action_id),
-                        "expired",
-                        format!("ended at {}", tripline_model::Timestamp::from_secs(until)),
-                    )),
-                    Err(e) => {
-                        all_ok = false;
-                        steps.push(step(
-                            Some(&a.action_id),
-                            "failed",
-                            format!("expiry clean-up: {e}"),
-                        ));
-                    }
-                }
-            }
-            if all_ok {
-                book.restriction_ended(&case.id).map_err(|e| internal(&e))?;
-            }
-            continue;
-        }
-        for (a, applied) in restrictions {
-            let current = applied
-                .outputs
-                .get("expires_at")
-                .and_then(serde_json::Value::as_str)
-                .and_then(tripline_model::Timestamp::parse)
-                .map(|t| t.millis() / 1000);
-            if current.is_some_and(|c| c >= until) {
-                continue;
-            }
-            let Some(c) = conns.by_name(&a.connector) else {
-                steps.push(step(
-                    Some(&a.action_id),
-                    "failed",
-                    format!(
-                        "extension needs the {} connector in --connectors",
-                        a.connector
-                    ),
-                ));
-                continue;
+        let mut all_ok = true;
+        for (a, applied) in chosen {
+            let done = match conns.by_name(&a.connector) {
+                None => Err(format!(
+                    "needs the {} connector in --connectors",
+                    a.connector
+                )),
+                Some(c) if what == "extended" => c
+                    .extend(applied, until)
+                    .and_then(|new| led.finish(&a.action_id, &new))
+                    .map_err(|e| e.to_string()),
+                Some(c) => ledger::run_undo(c, led, applied).map_err(|e| e.to_string()),
             };
-            match c.extend(applied, until) {
-                Ok(new) => {
-                    led.finish(&a.action_id, &new).map_err(|e| internal(&e))?;
-                    steps.push(step(
-                        Some(&a.action_id),
-                        "extended",
-                        format!(
-                            "now ends at {}",
-                            tripline_model::Timestamp::from_secs(until)
-                        ),
-                    ));
+            let end = tripline_model::Timestamp::from_secs(until);
+            steps.push(match done {
+                Ok(()) => step(
+                    Some(&a.action_id),
+                    what,
+                    match what {
+                        "undone" => "at the owner's request".to_string(),
+                        "expired" => format!("ended at {end}"),
+                        _ => format!("now ends at {end}"),
+                    },
+                ),
+                Err(e) => {
+                    all_ok = false;
+                    step(Some(&a.action_id), "failed", format!("{what}: {e}"))
                 }
-                Err(e) => steps.push(step(Some(&a.action_id), "failed", format!("extend: {e}"))),
-            }
+            });
+        }
+        if let (true, Some(then)) = (all_ok, then) {
+            then(book, &case.id).map_err(|e| internal(&e))?;
         }
     }
     for id in book.escalate_overdue(now).map_err(|e| internal(&e))? {
@@ -864,7 +790,7 @@ pub fn sweep(
             identity: case.identity,
             action_id: None,
             what: "escalated",
-            detail: format!("owner silent; now at {:?}", case.tier).to_lowercase(),
+            detail: format!("owner silent; now at {}", case.tier),
         });
     }
     Ok(steps)
@@ -887,8 +813,8 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
                 println!(
                     "{}  {:<15} {:<13} {}  owner {}  {}",
                     c.id,
-                    format!("{:?}", c.state).to_lowercase(),
-                    format!("{:?}", c.tier).to_lowercase(),
+                    c.state.to_string(),
+                    c.tier.as_str(),
                     c.identity,
                     c.owner.as_deref().unwrap_or("-"),
                     c.decision
@@ -927,23 +853,24 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
     }
     // A verdict that changes what is in force takes effect now when the connectors are given
     // (`sweep` itself always runs); otherwise the next `case sweep` carries it out.
-    let acts = matches!(
-        args.command,
-        C::Sweep | C::Deny { .. } | C::Extend { .. } | C::Undo { .. }
-    );
-    if acts && (args.connectors.is_some() || matches!(args.command, C::Sweep)) {
-        if matches!(args.command, C::Sweep) {
+    let sweep_now = match args.command {
+        C::Sweep => {
             crate::scan::require_exists(&args.ledger)?;
+            true
         }
-        if args.ledger.exists() {
-            let conns = connectors(args.connectors.as_ref())?;
-            let led = tripline_respond::ledger::Ledger::open(&args.ledger)
-                .map_err(|e| Failure::usage(anyhow!(e)))?;
-            let steps = sweep(&book, &led, &conns, now)?;
-            report_sweep(&steps, args.evidence.as_deref())?;
-            if steps.iter().any(|s| s.what == "failed") {
-                return Ok(1);
-            }
+        C::Deny { .. } | C::Extend { .. } | C::Undo { .. } => {
+            args.connectors.is_some() && args.ledger.exists()
+        }
+        _ => false,
+    };
+    if sweep_now {
+        let conns = connectors(args.connectors.as_ref())?;
+        let led = tripline_respond::ledger::Ledger::open(&args.ledger)
+            .map_err(|e| Failure::usage(anyhow!(e)))?;
+        let steps = sweep(&book, &led, &conns, now)?;
+        report_sweep(&steps, args.evidence.as_deref())?;
+        if steps.iter().any(|s| s.what == "failed") {
+            return Ok(1);
         }
     }
     Ok(0)

@@ -239,16 +239,39 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             crate::cli::Respond::Apply => "apply",
         });
         let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
-        let previous = match &args.cases {
-            Some(c) => crate::respond::prior(c)?,
+        // Each store and connector is opened once per run.
+        let book = args
+            .cases
+            .as_ref()
+            .map(|c| {
+                tripline_respond::cases::CaseBook::open(
+                    c,
+                    tripline_respond::cases::CaseConfig::default(),
+                )
+                .map_err(|e| Failure::usage(anyhow!(e)))
+            })
+            .transpose()?;
+        let previous = match &book {
+            Some(b) => crate::respond::prior(b)?,
             None => Default::default(),
         };
-        match mode {
+        let approve = args.approve.as_ref();
+        let applying = match mode {
             crate::cli::Respond::Plan => {
-                crate::respond::plan(&mut result, &policy, &previous, args.approve.as_ref())?
+                crate::respond::decide(
+                    &mut result,
+                    &policy,
+                    &previous,
+                    approve,
+                    tripline_policy::Mode::Plan,
+                )?;
+                None
             }
             crate::cli::Respond::Apply => {
-                crate::respond::apply(&mut result, &policy, args, &previous)?;
+                let conns = crate::respond::connectors(args.connectors.as_ref())?;
+                let led = tripline_respond::ledger::Ledger::open(&args.ledger)
+                    .map_err(|e| Failure::usage(anyhow!(e)))?;
+                crate::respond::apply(&mut result, &policy, approve, &previous, &conns, &led)?;
                 for o in &result.outcomes {
                     eprintln!(
                         "{:<8} {:<12} {} via {}: {}",
@@ -259,27 +282,21 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                         o.detail
                     );
                 }
+                Some((conns, led))
             }
-        }
-        if let Some(c) = &args.cases {
-            let opened = crate::respond::open_cases(&result, c)?;
+        };
+        if let (Some(book), Some(path)) = (&book, &args.cases) {
+            let at = now().0 / 1000;
+            let opened = crate::respond::open_cases(&result, book, at)?;
             eprintln!(
                 "{} open cases in {} (`tripline case list`)",
                 opened.len(),
-                c.display()
+                path.display()
             );
             // Under apply, the same run carries out what the cases ask for (undo, extension,
             // expiry): a periodic `scan --respond apply --cases` needs no separate timer.
-            if mode == crate::cli::Respond::Apply {
-                let book = tripline_respond::cases::CaseBook::open(
-                    c,
-                    tripline_respond::cases::CaseConfig::default(),
-                )
-                .map_err(|e| Failure::usage(anyhow!(e)))?;
-                let conns = crate::respond::connectors(args.connectors.as_ref())?;
-                let led = tripline_respond::ledger::Ledger::open(&args.ledger)
-                    .map_err(|e| Failure::usage(anyhow!(e)))?;
-                let steps = crate::respond::sweep(&book, &led, &conns, now().0 / 1000)?;
+            if let Some((conns, led)) = &applying {
+                let steps = crate::respond::sweep(book, led, conns, at)?;
                 crate::respond::report_sweep(&steps, args.evidence.as_deref())?;
             }
         }
