@@ -449,6 +449,73 @@ impl AwsConnector {
         Ok(doc.map(|d| url_decode(&d)))
     }
 
+    /// Creates or replaces an inline policy on a user or role.
+    fn put_inline_policy(
+        &self,
+        principal: &Principal,
+        name: &str,
+        doc: &str,
+    ) -> Result<(), ConnectorError> {
+        match principal {
+            Principal::User(u) => self
+                .block_on(
+                    self.iam
+                        .put_user_policy()
+                        .user_name(u)
+                        .policy_name(name)
+                        .policy_document(doc)
+                        .send(),
+                )
+                .map(|_| ())
+                .map_err(|e| sdk_err("PutUserPolicy", &e)),
+            Principal::Role(r) => self
+                .block_on(
+                    self.iam
+                        .put_role_policy()
+                        .role_name(r)
+                        .policy_name(name)
+                        .policy_document(doc)
+                        .send(),
+                )
+                .map(|_| ())
+                .map_err(|e| sdk_err("PutRolePolicy", &e)),
+        }
+    }
+
+    /// Deletes an inline policy; one that is already gone is fine.
+    fn delete_inline_policy(
+        &self,
+        principal: &Principal,
+        name: &str,
+    ) -> Result<(), ConnectorError> {
+        let res = match principal {
+            Principal::User(u) => self
+                .block_on(
+                    self.iam
+                        .delete_user_policy()
+                        .user_name(u)
+                        .policy_name(name)
+                        .send(),
+                )
+                .map(|_| ())
+                .map_err(|e| (is_no_such_entity(&e), sdk_err("DeleteUserPolicy", &e))),
+            Principal::Role(r) => self
+                .block_on(
+                    self.iam
+                        .delete_role_policy()
+                        .role_name(r)
+                        .policy_name(name)
+                        .send(),
+                )
+                .map(|_| ())
+                .map_err(|e| (is_no_such_entity(&e), sdk_err("DeleteRolePolicy", &e))),
+        };
+        match res {
+            Err((false, e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// Deletes the old key of a finished rotation. Irreversible, so only on an explicit call;
     /// refuses unless the old key is already inactive and the new key exists.
     pub fn confirm_rotation(&self, applied: &Applied) -> Result<(), ConnectorError> {
@@ -675,71 +742,13 @@ impl AwsConnector {
                 e
             }
         };
-        let doc = restrict_policy_document(&expiry);
-        match &principal {
-            Principal::User(u) => self
-                .block_on(
-                    self.iam
-                        .put_user_policy()
-                        .user_name(u)
-                        .policy_name(&policy_name)
-                        .policy_document(&doc)
-                        .send(),
-                )
-                .map(|_| ())
-                .map_err(|e| sdk_err("PutUserPolicy", &e))?,
-            Principal::Role(r) => self
-                .block_on(
-                    self.iam
-                        .put_role_policy()
-                        .role_name(r)
-                        .policy_name(&policy_name)
-                        .policy_document(&doc)
-                        .send(),
-                )
-                .map(|_| ())
-                .map_err(|e| sdk_err("PutRolePolicy", &e))?,
-        }
+        self.put_inline_policy(&principal, &policy_name, &restrict_policy_document(&expiry))?;
         Ok(restrict_applied(req, &principal, &policy_name, &expiry))
     }
 
     fn undo_restrict(&self, applied: &Applied) -> Result<(), ConnectorError> {
         let principal = Principal::from_json(at(&applied.undo, "principal"))?;
-        let name = str_field(&applied.undo, "policy_name")?;
-        match &principal {
-            Principal::User(u) => self
-                .block_on(
-                    self.iam
-                        .delete_user_policy()
-                        .user_name(u)
-                        .policy_name(name)
-                        .send(),
-                )
-                .map(|_| ())
-                .or_else(|e| {
-                    if is_no_such_entity(&e) {
-                        Ok(())
-                    } else {
-                        Err(sdk_err("DeleteUserPolicy", &e))
-                    }
-                }),
-            Principal::Role(r) => self
-                .block_on(
-                    self.iam
-                        .delete_role_policy()
-                        .role_name(r)
-                        .policy_name(name)
-                        .send(),
-                )
-                .map(|_| ())
-                .or_else(|e| {
-                    if is_no_such_entity(&e) {
-                        Ok(())
-                    } else {
-                        Err(sdk_err("DeleteRolePolicy", &e))
-                    }
-                }),
-        }
+        self.delete_inline_policy(&principal, str_field(&applied.undo, "policy_name")?)
     }
 
     /// Rewrites the inline deny with the later expiry (same policy, so undo is unchanged).
@@ -751,31 +760,7 @@ impl AwsConnector {
         let principal = Principal::from_json(at(&applied.undo, "principal"))?;
         let name = str_field(&applied.undo, "policy_name")?.to_string();
         let expiry = rfc3339(expires_at);
-        let doc = restrict_policy_document(&expiry);
-        match &principal {
-            Principal::User(u) => self
-                .block_on(
-                    self.iam
-                        .put_user_policy()
-                        .user_name(u)
-                        .policy_name(&name)
-                        .policy_document(&doc)
-                        .send(),
-                )
-                .map(|_| ())
-                .map_err(|e| sdk_err("PutUserPolicy", &e))?,
-            Principal::Role(r) => self
-                .block_on(
-                    self.iam
-                        .put_role_policy()
-                        .role_name(r)
-                        .policy_name(&name)
-                        .policy_document(&doc)
-                        .send(),
-                )
-                .map(|_| ())
-                .map_err(|e| sdk_err("PutRolePolicy", &e))?,
-        }
+        self.put_inline_policy(&principal, &name, &restrict_policy_document(&expiry))?;
         let mut out = applied.clone();
         set(&mut out.undo, "expiry", json!(expiry));
         set(&mut out.outputs, "expires_at", json!(expiry));

@@ -251,12 +251,7 @@ impl Ledger {
                 params![action_id, state.as_str(), error, now_secs()],
             )
             .map_err(db_err)?;
-        if n == 0 {
-            return Err(ConnectorError::Ledger(format!(
-                "unknown action {action_id}"
-            )));
-        }
-        Ok(())
+        one_row(n, action_id)
     }
 
     /// Records what the connector has done so far (e.g. a new key id right after creating it).
@@ -272,12 +267,7 @@ impl Ledger {
                 params![action_id, partial.to_string(), now_secs()],
             )
             .map_err(db_err)?;
-        if n == 0 {
-            return Err(ConnectorError::Ledger(format!(
-                "unknown action {action_id}"
-            )));
-        }
-        Ok(())
+        one_row(n, action_id)
     }
 
     /// `applying → applied`, with everything `undo` needs.
@@ -291,12 +281,7 @@ impl Ledger {
                 params![action_id, json, now_secs()],
             )
             .map_err(db_err)?;
-        if n == 0 {
-            return Err(ConnectorError::Ledger(format!(
-                "unknown action {action_id}"
-            )));
-        }
-        Ok(())
+        one_row(n, action_id)
     }
 
     pub fn fail(&self, action_id: &str, error: &str) -> Result<(), ConnectorError> {
@@ -400,6 +385,16 @@ pub fn run_apply(
             Err(e)
         }
     }
+}
+
+/// An update that should have found its action's row.
+fn one_row(n: usize, action_id: &str) -> Result<(), ConnectorError> {
+    if n == 0 {
+        return Err(ConnectorError::Ledger(format!(
+            "unknown action {action_id}"
+        )));
+    }
+    Ok(())
 }
 
 /// undoing → undo → undone.

@@ -514,7 +514,7 @@ impl Connector for VaultConnector {
                 let ttl = req.expires_in_secs.ok_or_else(|| {
                     ConnectorError::Invalid("issue_credentials needs expires_in_secs".into())
                 })?;
-                let mount = mount(req)?;
+                let (mount, role) = (mount(req)?, role(req)?);
                 let mut steps = Vec::new();
                 if let Some(l) = req.params.get("existing_lease").and_then(Value::as_str) {
                     steps.push(format!(
@@ -522,8 +522,7 @@ impl Connector for VaultConnector {
                     ));
                 }
                 steps.push(format!(
-                    "GET {mount}/creds/{}: a dynamic credential living at most {ttl}s",
-                    req.identity
+                    "GET {mount}/creds/{role}: a dynamic credential living at most {ttl}s"
                 ));
                 steps.push("undo: PUT sys/leases/revoke on the issued lease".into());
                 (steps, true)

@@ -10,18 +10,12 @@ mod common;
 use common::*;
 
 fn backtest_json(args: &[&str]) -> serde_json::Value {
-    let out = tripline()
-        .arg("backtest")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json_ok(
+        tripline()
+            .arg("backtest")
+            .args(args)
+            .args(["--format", "json"]),
+    )
 }
 
 /// The OTRF set: the stolen instance credentials are the only malicious activity.

@@ -28,20 +28,42 @@ pub fn tripline() -> assert_cmd::Command {
     c
 }
 
-/// Runs `tripline scan … --format json --all` and returns the parsed document.
-pub fn scan_json(args: &[&str]) -> serde_json::Value {
-    let out = tripline()
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json", "--all"])
-        .output()
-        .unwrap();
+/// The stdout of a run that must succeed (its stderr is the failure message).
+pub fn stdout_ok(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{:?}: {}",
+        cmd,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The JSON document a run that must succeed prints.
+pub fn json_ok(cmd: &mut assert_cmd::Command) -> serde_json::Value {
+    serde_json::from_str(&stdout_ok(cmd)).unwrap()
+}
+
+/// Runs `tripline scan … --format json --all` and returns the parsed document.
+pub fn scan_json(args: &[&str]) -> serde_json::Value {
+    json_ok(
+        tripline()
+            .arg("scan")
+            .args(args)
+            .args(["--format", "json", "--all"]),
+    )
+}
+
+/// `tripline evidence verify --store STORE` passes (exit 0); its report line.
+pub fn evidence_verifies(store: &std::path::Path) -> String {
+    let out = tripline()
+        .args(["evidence", "verify", "--store", store.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    text
 }
 
 pub fn identity<'a>(doc: &'a serde_json::Value, id_part: &str) -> &'a serde_json::Value {
