@@ -222,6 +222,16 @@ pub struct Engine {
     pub index_events: bool,
     /// Secrets found by scanners, by AWS key id and by fingerprint.
     leaks: Vec<tripline_model::Leak>,
+    /// What the catalog knows of each interned action, looked up once per distinct action
+    /// rather than once per event (indexed by the action's interned id).
+    action_facts: Vec<Option<ActionFacts>>,
+}
+
+/// The catalog's view of one action name.
+#[derive(Debug, Clone, Copy)]
+struct ActionFacts {
+    sensitive: Option<&'static catalog::Sensitive>,
+    scale_marker: bool,
 }
 
 fn class_byte(c: NetClass) -> u8 {
@@ -283,6 +293,26 @@ const KNOWN_SERVICES: &[&str] = &[
 ];
 
 impl Engine {
+    /// Interns an action name and, the first time it is seen, what the catalog says of it.
+    fn action_id(&mut self, action: &str) -> u32 {
+        let id = self.strings.id(action);
+        let i = id as usize;
+        if self.action_facts.len() <= i {
+            self.action_facts.resize(i + 1, None);
+        }
+        if let Some(slot @ None) = self.action_facts.get_mut(i) {
+            *slot = Some(ActionFacts {
+                sensitive: catalog::sensitive(action),
+                scale_marker: catalog::is_scale_marker(action),
+            });
+        }
+        id
+    }
+
+    fn facts(&self, action: u32) -> Option<ActionFacts> {
+        self.action_facts.get(action as usize).copied().flatten()
+    }
+
     pub fn new(config: EngineConfig) -> Self {
         Self {
             config,
@@ -382,7 +412,7 @@ impl Engine {
             t: ev.time.0,
             seq: self.seq,
             ident,
-            action: self.strings.id(&ev.action),
+            action: self.action_id(&ev.action),
             service: self.strings.id(&ev.service),
             net_fine: self.strings.id(&net.fine),
             net_coarse: self.strings.id(&net.coarse),
@@ -551,7 +581,9 @@ impl Engine {
             let s = &self.strings;
             let cfg = &self.config;
             let action = s.get(e.action);
-            if catalog::is_scale_marker(action) && e.flags & FL_DENIED == 0 {
+            let facts = self.facts(e.action);
+            let sensitive = facts.and_then(|f| f.sensitive);
+            if facts.is_some_and(|f| f.scale_marker) && e.flags & FL_DENIED == 0 {
                 scale_markers.insert(e.account, e.t);
             }
 
@@ -723,7 +755,7 @@ impl Engine {
                     format!("agent called a service not used in {hist}")
                 };
                 // Reaching for secrets, IAM or compute outside the task is worse than a new read.
-                let sev = if catalog::sensitive(action).is_some_and(|x| x.2 >= Severity::Medium) {
+                let sev = if sensitive.is_some_and(|x| x.2 >= Severity::Medium) {
                     Severity::Critical
                 } else {
                     catalog::BEH_AGENT_OUT_OF_INTENT.severity
@@ -942,7 +974,7 @@ impl Engine {
             }
 
             // Sensitive actions (before a baseline, or new for this identity).
-            if let Some(&(name, tactic, sev, what)) = catalog::sensitive(action) {
+            if let Some(&(name, tactic, sev, what)) = sensitive {
                 let routine = mature && !new_action;
                 let denied = e.flags & FL_DENIED != 0;
                 if routine {
