@@ -4,6 +4,7 @@
 //! Secret values never enter the model: credentials carry identifiers that are not secrets
 //! (AWS access key ids) or SHA-256 fingerprints of secrets.
 
+pub mod glob;
 mod labels;
 mod risk;
 mod tier;
@@ -490,5 +491,35 @@ impl RejectReason {
             Self::Unreadable => "unreadable",
             Self::NotUtf8 => "not_utf8",
         }
+    }
+}
+
+/// The account id of an ARN (`arn:partition:service:region:account:resource`), when it has one
+/// (`arn:aws:iam::123456789012:role/x` → `123456789012`; `arn:aws:s3:::bucket` → none).
+pub fn account_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let account = parts.nth(3)?;
+    (!account.is_empty()).then_some(account)
+}
+
+#[cfg(test)]
+mod arn_tests {
+    use super::account_of_arn;
+
+    #[test]
+    fn account_comes_from_the_fifth_arn_field() {
+        assert_eq!(
+            account_of_arn("arn:aws:iam::012345678901:user/obama"),
+            Some("012345678901")
+        );
+        assert_eq!(
+            account_of_arn("arn:aws:iam::aws:policy/AdministratorAccess"),
+            Some("aws")
+        );
+        assert_eq!(account_of_arn("arn:aws:s3:::bucket"), None);
+        assert_eq!(account_of_arn("system:serviceaccount:ns:x"), None);
     }
 }

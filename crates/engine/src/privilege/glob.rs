@@ -2,55 +2,7 @@
 //! character. Matching is ASCII case-insensitive (IAM action names are case-insensitive; ARNs
 //! are compared the same way, which errs towards a match). No allocation, no regex.
 
-/// Length in bytes of the UTF-8 character starting at byte `i` of `t` (1 for a stray byte).
-fn char_len_at(t: &[u8], i: usize) -> usize {
-    let len = match t.get(i) {
-        Some(&b) if b >= 0xF0 => 4,
-        Some(&b) if b >= 0xE0 => 3,
-        Some(&b) if b >= 0xC0 => 2,
-        _ => 1,
-    };
-    len.min(t.len().saturating_sub(i)).max(1)
-}
-
-/// Whether the whole of `text` matches `pattern`.
-pub(crate) fn matches(pattern: &str, text: &str) -> bool {
-    let p = pattern.as_bytes();
-    let t = text.as_bytes();
-    if p == b"*" {
-        return true;
-    }
-    let (mut pi, mut ti) = (0usize, 0usize);
-    // The last `*` seen: the pattern index just after it, and the text index it is tried at.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some((pi + 1, ti));
-                pi += 1;
-            }
-            Some(b'?') => {
-                pi += 1;
-                ti += char_len_at(t, ti);
-            }
-            Some(pc) if t.get(ti).is_some_and(|tc| tc.eq_ignore_ascii_case(pc)) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((after, at)) => {
-                    let next = at + char_len_at(t, at);
-                    pi = after;
-                    ti = next;
-                    star = Some((after, next));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
-}
+pub(crate) use tripline_model::glob::matches;
 
 fn has_wildcard(s: &str) -> bool {
     s.bytes().any(|b| b == b'*' || b == b'?')

@@ -95,7 +95,7 @@ pub fn analyse(p: &Privileges) -> PrivilegeFindings {
         .trust
         .as_ref()
         .and_then(|t| t.source.strip_prefix("trust:"))
-        .and_then(account_of_arn);
+        .and_then(tripline_model::account_of_arn);
     PrivilegeFindings {
         admin,
         admin_sources,
@@ -126,14 +126,4 @@ pub fn allows_unconditionally(p: &Privileges, action: &str) -> bool {
     Ctx::new(p)
         .grant(action, Target::Any)
         .is_some_and(|g| !g.conditional)
-}
-
-/// The account of an IAM ARN (`arn:aws:iam::123456789012:role/x` → `123456789012`).
-fn account_of_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.split(':');
-    if parts.next()? != "arn" {
-        return None;
-    }
-    let account = parts.nth(3)?;
-    (!account.is_empty()).then_some(account)
 }

@@ -42,7 +42,7 @@
 //! records a [`Rejected`].
 
 use super::policy::parse_document;
-use super::{account_of_arn, check_size, excerpt, utf8, InventoryError, MAX_INVENTORY_BYTES};
+use super::{check_size, excerpt, utf8, InventoryError, MAX_INVENTORY_BYTES};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -775,7 +775,7 @@ fn finish(
     tags: Option<Vec<Tag>>,
     privileges: Privileges,
 ) {
-    identity.account = account_of_arn(&identity.id);
+    identity.account = tripline_model::account_of_arn(&identity.id).map(str::to_string);
     // An unreadable CreateDate leaves `created` unset; it is not a reason to lose the identity.
     identity.created = created.and_then(Timestamp::parse);
     identity.tags = tags

@@ -12,7 +12,7 @@
 //! `#cert_2`). When CloudTrail shows the `AKIA…` id of the same key, the engine sees two
 //! credential entries until it matches them (e.g. a user with one active key).
 
-use super::{account_of_arn, check_size, excerpt, strip_bom, InventoryError, MAX_INVENTORY_BYTES};
+use super::{check_size, excerpt, strip_bom, InventoryError, MAX_INVENTORY_BYTES};
 use std::collections::HashMap;
 use tripline_model::{
     CredentialKind, Identity, IdentityKind, Provenance, RejectReason, Rejected, Timestamp,
@@ -421,7 +421,7 @@ pub fn merge_into(identities: &mut Vec<Identity>, rows: &[CredentialReportRow]) 
                 };
                 let mut identity = Identity::new(row.arn.clone(), name, kind);
                 identity.kind_from = Provenance::Inventory;
-                identity.account = account_of_arn(&row.arn);
+                identity.account = tripline_model::account_of_arn(&row.arn).map(str::to_string);
                 identity.in_inventory = true;
                 identities.push(identity);
                 index.insert(row.arn.clone(), identities.len() - 1);

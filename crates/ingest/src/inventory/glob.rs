@@ -2,9 +2,8 @@
 //!
 //! `*` matches any run of characters, including none and including `/` and `:` (so
 //! `arn:aws:iam::*:role/ci-*` spans accounts and role paths); `?` matches exactly one
-//! character. Everything else matches itself, case-sensitively. There is no escaping and no
-//! character classes. Matching is linear-time in practice (greedy with one backtrack point),
-//! so a hostile pattern such as `*a*a*a*b` cannot blow up.
+//! character. Everything else matches itself, case-sensitively. The matcher is
+//! [`tripline_model::glob`], shared with IAM pattern matching (which ignores case).
 
 /// Whether `pattern` contains a wildcard (`*` or `?`).
 pub fn is_glob(pattern: &str) -> bool {
@@ -16,36 +15,9 @@ pub fn literal_len(pattern: &str) -> usize {
     pattern.chars().filter(|c| !matches!(c, '*' | '?')).count()
 }
 
-/// Whether `text` matches `pattern` as a whole.
+/// Whether `text` matches `pattern` as a whole (case-sensitively).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    // The last `*` seen: the pattern index just after it, and the text index it is tried at.
-    let mut star: Option<(usize, usize)> = None;
-    while let Some(&tc) = t.get(ti) {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi + 1, ti));
-                pi += 1;
-            }
-            Some(&pc) if pc == '?' || pc == tc => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                // Let the last `*` swallow one more character and retry from there.
-                Some((after_star, at)) => {
-                    pi = after_star;
-                    ti = at + 1;
-                    star = Some((after_star, at + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    tripline_model::glob::matches_exact(pattern, text)
 }
 
 #[cfg(test)]

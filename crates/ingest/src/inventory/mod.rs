@@ -62,16 +62,6 @@ pub(crate) fn excerpt(text: &str) -> String {
     text.get(..end).unwrap_or_default().to_string()
 }
 
-/// The account id of an ARN (`arn:partition:service:region:account:resource`), when present.
-pub(crate) fn account_of_arn(arn: &str) -> Option<String> {
-    let mut parts = arn.splitn(6, ':');
-    if parts.next() != Some("arn") {
-        return None;
-    }
-    let account = parts.nth(3)?;
-    (!account.is_empty()).then(|| account.to_string())
-}
-
 /// Refuses an input longer than `max_bytes` whole.
 pub(crate) fn check_size(
     bytes: &[u8],
@@ -106,20 +96,6 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn account_comes_from_the_fifth_arn_field() {
-        assert_eq!(
-            account_of_arn("arn:aws:iam::012345678901:user/obama").as_deref(),
-            Some("012345678901")
-        );
-        assert_eq!(
-            account_of_arn("arn:aws:iam::aws:policy/AdministratorAccess").as_deref(),
-            Some("aws")
-        );
-        assert_eq!(account_of_arn("arn:aws:s3:::bucket"), None);
-        assert_eq!(account_of_arn("system:serviceaccount:ns:x"), None);
-    }
 
     #[test]
     fn excerpt_cuts_on_a_char_boundary() {
