@@ -398,6 +398,34 @@ impl LogReader {
         ctx.reject(pos, reason, format!("not valid json: {e}"), raw);
     }
 
+    /// A Kubernetes audit record: the final stage becomes an event, the others are counted.
+    fn audit(
+        parsed: Result<k8s::AuditEvent, serde_json::Error>,
+        raw: &[u8],
+        pos: Option<u64>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        ctx.stats.records += 1;
+        match parsed {
+            Ok(ev) if !k8s::is_final_stage(ev.stage.as_deref()) => {
+                ctx.stats.k8s_non_final_stages += 1;
+            }
+            Ok(ev) => match k8s::to_event(ev, raw) {
+                Ok((e, derived)) => {
+                    ctx.stats.derived_event_ids += u64::from(derived);
+                    ctx.event(e)
+                }
+                Err(why) => ctx.reject(pos, RejectReason::InvalidRecord, why, raw),
+            },
+            Err(e) => ctx.reject(
+                pos,
+                RejectReason::InvalidRecord,
+                format!("invalid kubernetes audit event: {e}"),
+                raw,
+            ),
+        }
+    }
+
     /// One record: size and depth caps, then CloudTrail, Kubernetes, a wrapper, or a reason.
     fn record(&self, raw: &[u8], pos: Option<u64>, ctx: &mut Ctx<'_>, nesting: u8) {
         if raw.len() > self.limits.max_record_bytes {
@@ -426,6 +454,18 @@ impl LogReader {
                 );
             }
         };
+        // A Kubernetes audit event names its `auditID` and never an `eventSource`: parse it as
+        // one directly (a single parse instead of three). Anything else, or an audit event
+        // inside a wrapper, takes the general path below.
+        if memchr::memmem::find(raw, b"\"auditID\"").is_some()
+            && memchr::memmem::find(raw, b"\"eventSource\"").is_none()
+        {
+            if let Ok(ev) = serde_json::from_str::<k8s::AuditEvent>(text) {
+                if ev.audit_id.is_some() && ev.verb.is_some() {
+                    return Self::audit(Ok(ev), raw, pos, ctx);
+                }
+            }
+        }
         // CloudTrail is by far the most common record: try it first, in one typed parse.
         match serde_json::from_str::<cloudtrail::CloudTrailRecord<'_>>(text) {
             Ok(rec)
@@ -483,25 +523,7 @@ impl LogReader {
             }
         }
         if is_audit {
-            ctx.stats.records += 1;
-            return match serde_json::from_str::<k8s::AuditEvent>(text) {
-                Ok(ev) if !k8s::is_final_stage(ev.stage.as_deref()) => {
-                    ctx.stats.k8s_non_final_stages += 1;
-                }
-                Ok(ev) => match k8s::to_event(ev, raw) {
-                    Ok((e, derived)) => {
-                        ctx.stats.derived_event_ids += u64::from(derived);
-                        ctx.event(e)
-                    }
-                    Err(why) => ctx.reject(pos, RejectReason::InvalidRecord, why, raw),
-                },
-                Err(e) => ctx.reject(
-                    pos,
-                    RejectReason::InvalidRecord,
-                    format!("invalid kubernetes audit event: {e}"),
-                    raw,
-                ),
-            };
+            return Self::audit(serde_json::from_str::<k8s::AuditEvent>(text), raw, pos, ctx);
         }
         if probe
             .api_version
