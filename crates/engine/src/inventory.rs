@@ -68,19 +68,29 @@ impl IdentityStore {
         // key mostly used by software stays non-human when someone signs in with it (that is
         // the NHI10 "human use of a non-human identity" signal, not a change of kind).
         if human_evidence {
-            *self.human_events.entry(ident.id.clone()).or_insert(0) += 1;
+            match self.human_events.get_mut(&ident.id) {
+                Some(n) => *n += 1,
+                None => {
+                    self.human_events.insert(ident.id.clone(), 1);
+                }
+            }
         }
         ident.events += 1;
         widen(&mut ident.first_seen, &mut ident.last_seen, ev.time);
         if let Some((cid, ckind)) = credential {
-            let index = self.cred_pos.entry(ident.id.clone()).or_insert_with(|| {
-                ident
+            // Looked up by reference: the identity's id is copied only the first time.
+            if !self.cred_pos.contains_key(&ident.id) {
+                let built = ident
                     .credentials
                     .iter()
                     .enumerate()
                     .map(|(i, c)| (c.id.as_str().into(), i))
-                    .collect()
-            });
+                    .collect();
+                self.cred_pos.insert(ident.id.clone(), built);
+            }
+            let Some(index) = self.cred_pos.get_mut(&ident.id) else {
+                return Some(ident.id.as_str());
+            };
             let pos = match index.get(cid.as_str()) {
                 Some(&p) => p,
                 None => {
