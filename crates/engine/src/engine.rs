@@ -1313,10 +1313,13 @@ impl Engine {
                 );
             }
         }
+        // Admin subsumes the escalation paths and service wildcards below (they are not listed
+        // again), so it must weigh more than any mix of them: Critical (0.85) against at most
+        // 1 - (1 - 0.6)(1 - 0.35) = 0.74. Otherwise granting `*` could lower a score.
         if pf.admin {
             add(
                 &catalog::PRIV_ADMIN,
-                Severity::High,
+                catalog::PRIV_ADMIN.severity,
                 format!(
                     "administrator-equivalent rights via {}",
                     pf.admin_sources.join(", ")

@@ -19,9 +19,11 @@ use tripline_model::{Driver, Drivers, IdentityClass, Level, Signal};
 pub const UNKNOWN_PRIVILEGE: f64 = 0.3;
 
 /// (cP, cE, cB) per class: an admin-facing role escalates faster than a telemetry key.
+/// Admin-facing is at least every other class on every driver: granting admin rights changes
+/// an inferred class to it, and that must never lower a score.
 pub fn class_weights(class: IdentityClass) -> (f64, f64, f64) {
     match class {
-        IdentityClass::AdminFacing => (0.40, 0.75, 0.85),
+        IdentityClass::AdminFacing => (0.40, 0.80, 0.85),
         IdentityClass::Agent => (0.35, 0.75, 0.80),
         IdentityClass::SharedIntegration => (0.35, 0.80, 0.70),
         IdentityClass::Telemetry => (0.25, 0.65, 0.60),
@@ -138,6 +140,15 @@ pub fn next_step(level: Level, d: &Drivers) -> &'static str {
 mod tests {
     use super::*;
     use tripline_model::Severity;
+
+    #[test]
+    fn admin_facing_weighs_at_least_every_class_on_every_driver() {
+        let (p, e, b) = class_weights(IdentityClass::AdminFacing);
+        for c in IdentityClass::ALL {
+            let (cp, ce, cb) = class_weights(c);
+            assert!(p >= cp && e >= ce && b >= cb, "{c:?}: {:?}", (cp, ce, cb));
+        }
+    }
 
     fn sig(driver: Driver, severity: Severity) -> Signal {
         Signal {
