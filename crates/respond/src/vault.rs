@@ -488,6 +488,16 @@ fn credential(req: &ActionRequest) -> Result<&str, ConnectorError> {
         })
 }
 
+/// The plan of an irreversible call: the call, why it cannot be undone, and the approval it
+/// still needs.
+fn irreversible(req: &ActionRequest, call: String, why: &str) -> (Vec<String>, bool) {
+    let mut steps = vec![call, format!("IRREVERSIBLE: {why}")];
+    if !approved(req) {
+        steps.push("requires approval: params.approved = true".into());
+    }
+    (steps, false)
+}
+
 fn approved(req: &ActionRequest) -> bool {
     req.params.get("approved").and_then(Value::as_bool) == Some(true)
 }
@@ -499,17 +509,11 @@ impl Connector for VaultConnector {
 
     fn plan(&self, req: &ActionRequest) -> Result<Plan, ConnectorError> {
         let (steps, reversible) = match req.kind.as_str() {
-            "revoke_lease" => {
-                let lease = credential(req)?;
-                let mut steps = vec![
-                    format!("PUT sys/leases/revoke lease_id={lease}"),
-                    "IRREVERSIBLE: a revoked lease cannot be restored; undo is not possible".into(),
-                ];
-                if !approved(req) {
-                    steps.push("requires approval: params.approved = true".into());
-                }
-                (steps, false)
-            }
+            "revoke_lease" => irreversible(
+                req,
+                format!("PUT sys/leases/revoke lease_id={}", credential(req)?),
+                "a revoked lease cannot be restored; undo is not possible",
+            ),
             "issue_credentials" => {
                 let ttl = req.expires_in_secs.ok_or_else(|| {
                     ConnectorError::Invalid("issue_credentials needs expires_in_secs".into())
@@ -527,17 +531,15 @@ impl Connector for VaultConnector {
                 steps.push("undo: PUT sys/leases/revoke on the issued lease".into());
                 (steps, true)
             }
-            "reset_leases" => {
-                let prefix = format!("{}/creds/{}", mount(req)?, role(req)?);
-                let mut steps = vec![
-                    format!("PUT sys/leases/revoke-prefix/{prefix}: every outstanding credential of the role"),
-                    "IRREVERSIBLE: revoked leases cannot be restored; consumers read fresh credentials".into(),
-                ];
-                if !approved(req) {
-                    steps.push("requires approval: params.approved = true".into());
-                }
-                (steps, false)
-            }
+            "reset_leases" => irreversible(
+                req,
+                format!(
+                    "PUT sys/leases/revoke-prefix/{}/creds/{}: every outstanding credential of the role",
+                    mount(req)?,
+                    role(req)?
+                ),
+                "revoked leases cannot be restored; consumers read fresh credentials",
+            ),
             "restrict" => {
                 let secs = req.expires_in_secs.ok_or_else(|| {
                     ConnectorError::Invalid("restrict needs expires_in_secs".into())
