@@ -86,6 +86,8 @@ fn event(n: usize, action: &str, ip: &str, denied: bool) -> Event {
         read_only: None,
         vpc_endpoint: None,
         event_type: Some("AwsApiCall".into()),
+        techniques: Default::default(),
+        issued: None,
     }
 }
 

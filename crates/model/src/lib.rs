@@ -7,11 +7,13 @@
 pub mod glob;
 mod labels;
 mod risk;
+mod technique;
 mod tier;
 mod time;
 
 pub use labels::{Incident, Label, Labels};
 pub use risk::{Assessment, Driver, Drivers, Level, Severity, Signal};
+pub use technique::{IssuedCredential, Technique, Techniques};
 pub use tier::Tier;
 pub use time::Timestamp;
 
@@ -112,6 +114,12 @@ pub struct Event {
     pub vpc_endpoint: Option<String>,
     /// CloudTrail `eventType` (AwsApiCall, AwsConsoleSignIn, …) or Kubernetes stage.
     pub event_type: Option<String>,
+    /// What the request does, read from its parameters (see [`Technique`]).
+    #[serde(default, skip_serializing_if = "Techniques::is_empty")]
+    pub techniques: Techniques,
+    /// The session credential this call issued, when the log shows it (`AssumeRole*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<IssuedCredential>,
 }
 
 /// What sort of identity this is.

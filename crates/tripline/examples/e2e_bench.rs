@@ -433,6 +433,8 @@ fn synthetic_event(i: usize, k: u64, t: i64) -> Event {
         read_only: Some(k & 1 == 0),
         vpc_endpoint: None,
         event_type: Some("AwsApiCall".to_string()),
+        techniques: Default::default(),
+        issued: None,
     }
 }
 

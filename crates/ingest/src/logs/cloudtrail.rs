@@ -244,6 +244,23 @@ pub(crate) fn to_event(rec: CloudTrailRecord<'_>, raw: &[u8]) -> Result<(Event, 
         None if console_failed => Outcome::Failure,
         None => Outcome::Success,
     };
+    let call = super::aws_semantics::Call {
+        action: &action,
+        request: rec.request_parameters.map(RawValue::get),
+        response: rec.response_elements.map(RawValue::get),
+        account: rec.recipient_account_id.as_deref(),
+        caller_user: if ui.kind.as_deref() == Some("IAMUser") {
+            ui.user_name.as_deref()
+        } else {
+            None
+        },
+    };
+    let techniques = super::aws_semantics::techniques(call);
+    let issued = super::aws_semantics::issued(
+        call,
+        ui.kind.as_deref() == Some("AWSService"),
+        ui.invoked_by.as_deref(),
+    );
     let sc = ui.session_context.unwrap_or_default();
     let issuer = sc.session_issuer.unwrap_or_default();
     let attrs = sc.attributes.unwrap_or_default();
@@ -288,6 +305,8 @@ pub(crate) fn to_event(rec: CloudTrailRecord<'_>, raw: &[u8]) -> Result<(Event, 
             read_only: rec.read_only.as_ref().and_then(BoolOrString::as_bool),
             vpc_endpoint: rec.vpc_endpoint_id,
             event_type: rec.event_type,
+            techniques,
+            issued,
         },
         derived,
     ))

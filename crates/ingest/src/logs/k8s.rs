@@ -1,6 +1,7 @@
 //! Kubernetes audit events (`audit.k8s.io/v1` `Event`) to normalized [`Event`]s.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use tripline_model::{Actor, Event, LogSource, Outcome, PrincipalType, Timestamp};
 
@@ -30,7 +31,7 @@ pub(crate) struct Status {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct AuditEvent {
+pub(crate) struct AuditEvent<'a> {
     #[serde(rename = "auditID")]
     pub audit_id: Option<String>,
     pub stage: Option<String>,
@@ -48,6 +49,10 @@ pub(crate) struct AuditEvent {
     pub timestamp: Option<String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// The object sent with the request (audit level `Request` or above); read only for the
+    /// requests whose meaning depends on it.
+    #[serde(borrow, default)]
+    pub request_object: Option<&'a RawValue>,
 }
 
 /// Stages other than the final one repeat the same request; they are counted, not scored.
@@ -68,7 +73,7 @@ fn principal_type(username: &str) -> PrincipalType {
 }
 
 /// A record without `auditID` gets one derived from its bytes (the second value says so).
-pub(crate) fn to_event(ev: AuditEvent, raw: &[u8]) -> Result<(Event, bool), String> {
+pub(crate) fn to_event(ev: AuditEvent<'_>, raw: &[u8]) -> Result<(Event, bool), String> {
     let (id, derived) = match ev.audit_id.filter(|s| !s.is_empty()) {
         Some(id) => (id, false),
         None => (super::cloudtrail::derived_id(raw), true),
@@ -122,6 +127,18 @@ pub(crate) fn to_event(ev: AuditEvent, raw: &[u8]) -> Result<(Event, bool), Stri
         Some(c) if c >= 400 => Outcome::Failure,
         _ => Outcome::Success,
     };
+    let techniques = super::k8s_semantics::techniques(super::k8s_semantics::Request {
+        username: &username,
+        groups: &user.groups,
+        verb: &verb,
+        resource: obj.resource.as_deref(),
+        subresource: obj.subresource.as_deref(),
+        namespace: obj.namespace.as_deref(),
+        name: obj.name.as_deref(),
+        request_uri: ev.request_uri.as_deref(),
+        object: ev.request_object.map(RawValue::get),
+        allowed: outcome == Outcome::Success,
+    });
     let pod = user
         .extra
         .get("authentication.kubernetes.io/pod-name")
@@ -157,6 +174,8 @@ pub(crate) fn to_event(ev: AuditEvent, raw: &[u8]) -> Result<(Event, bool), Stri
             read_only: Some(matches!(verb.as_str(), "get" | "list" | "watch")),
             vpc_endpoint: None,
             event_type: ev.stage,
+            techniques,
+            issued: None,
         },
         derived,
     ))

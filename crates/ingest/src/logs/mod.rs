@@ -5,9 +5,11 @@
 //! Every record ends as exactly one of: an [`Event`], a [`Rejected`] with its reason, or a
 //! counted non-final Kubernetes audit stage. Nothing is dropped silently and nothing panics.
 
+mod aws_semantics;
 mod cloudtrail;
 pub mod files;
 mod k8s;
+mod k8s_semantics;
 
 pub use cloudtrail::is_denied;
 pub use files::{discover, Discovered, ProgressFn};
