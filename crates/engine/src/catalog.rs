@@ -58,6 +58,72 @@ defs! {
     BEH_SENSITIVE_ACTION = "BEH_SENSITIVE_ACTION", Behaviour, High, ["NIST-CSF:DE.CM-03", "NIST-CSF:DE.AE-02"];
     BEH_ESCALATION_ACTIVITY = "BEH_ESCALATION_ACTIVITY", Behaviour, High, ["OWASP-NHI:NHI5", "NIST-CSF:DE.AE-02", "NIST-CSF:PR.AA-05"];
     BEH_AGENT_OUT_OF_INTENT = "BEH_AGENT_OUT_OF_INTENT", Behaviour, High, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-AI-RMF:MEASURE-2.4", "NIST-AI-RMF:MANAGE-2.4"];
+    // Techniques read from request parameters (see `detect::technique`).
+    BEH_RESOURCE_SHARED_OUT = "BEH_RESOURCE_SHARED_OUT", Behaviour, High, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.DS-01"];
+    BEH_PUBLIC_ACCESS_OPENED = "BEH_PUBLIC_ACCESS_OPENED", Behaviour, High, ["OWASP-NHI:NHI6", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.PS-01"];
+    BEH_TRUST_OPENED = "BEH_TRUST_OPENED", Behaviour, High, ["OWASP-NHI:NHI5", "OWASP-NHI:NHI6", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.AA-05"];
+    BEH_CREDENTIAL_FOR_OTHER = "BEH_CREDENTIAL_FOR_OTHER", Behaviour, High, ["OWASP-NHI:NHI5", "OWASP-NHI:NHI7", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.AA-01"];
+    BEH_LOGGING_TAMPERED = "BEH_LOGGING_TAMPERED", Behaviour, Critical, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.PS-04"];
+    BEH_LEAVE_ORGANIZATION = "BEH_LEAVE_ORGANIZATION", Behaviour, Critical, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:GV.PO-01"];
+    BEH_WORKLOAD_CODE_CHANGED = "BEH_WORKLOAD_CODE_CHANGED", Behaviour, High, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:DE.CM-09"];
+    BEH_IDENTITY_PROVIDER_ADDED = "BEH_IDENTITY_PROVIDER_ADDED", Behaviour, High, ["OWASP-NHI:NHI4", "OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.AA-03"];
+    BEH_CREDENTIAL_ACCESS_BURST = "BEH_CREDENTIAL_ACCESS_BURST", Behaviour, High, ["OWASP-NHI:NHI2", "NIST-CSF:DE.CM-03", "NIST-CSF:DE.AE-02"];
+    BEH_UNUSUAL_COMPUTE = "BEH_UNUSUAL_COMPUTE", Behaviour, High, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:DE.CM-09"];
+    BEH_K8S_PRIVILEGED_WORKLOAD = "BEH_K8S_PRIVILEGED_WORKLOAD", Behaviour, High, ["OWASP-NHI:NHI5", "OWASP-NHI:NHI6", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.PS-01"];
+    BEH_K8S_POD_EXEC = "BEH_K8S_POD_EXEC", Behaviour, High, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:DE.CM-09"];
+    BEH_K8S_RBAC_ESCALATION = "BEH_K8S_RBAC_ESCALATION", Behaviour, Critical, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.AA-05"];
+    BEH_K8S_SYSTEM_NAMESPACE_WRITE = "BEH_K8S_SYSTEM_NAMESPACE_WRITE", Behaviour, High, ["OWASP-NHI:NHI5", "OWASP-NHI:NHI8", "NIST-CSF:DE.CM-03"];
+    BEH_K8S_SYSTEM_ROLE_CHANGED = "BEH_K8S_SYSTEM_ROLE_CHANGED", Behaviour, High, ["OWASP-NHI:NHI5", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.AA-05"];
+    BEH_K8S_ANONYMOUS_ALLOWED = "BEH_K8S_ANONYMOUS_ALLOWED", Behaviour, High, ["OWASP-NHI:NHI4", "OWASP-NHI:NHI6", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.AA-03"];
+    BEH_K8S_TOKEN_REQUEST = "BEH_K8S_TOKEN_REQUEST", Behaviour, High, ["OWASP-NHI:NHI9", "NIST-CSF:DE.CM-03", "NIST-CSF:PR.AA-01"];
+    BEH_K8S_SECRET_READ = "BEH_K8S_SECRET_READ", Behaviour, Medium, ["OWASP-NHI:NHI2", "NIST-CSF:DE.CM-03"];
+}
+
+/// Signals that name a hostile technique: what an attacker must do, not merely something new.
+/// One of them lifts a non-human identity to at least its class's step-up threshold on its own
+/// (see `score::Calibration`); novelty signals (a new region, service or client) never do.
+pub const HOSTILE: &[&str] = &[
+    "EXP_CREDENTIAL_OFF_WORKLOAD",
+    "EXP_SECRET_LEAKED",
+    "BEH_ESCALATION_ACTIVITY",
+    "BEH_DENIED_BURST",
+    "BEH_ENUMERATION",
+    "BEH_AGENT_OUT_OF_INTENT",
+    "BEH_DORMANT_REACTIVATED",
+    "BEH_RESOURCE_SHARED_OUT",
+    "BEH_PUBLIC_ACCESS_OPENED",
+    "BEH_TRUST_OPENED",
+    "BEH_CREDENTIAL_FOR_OTHER",
+    "BEH_LOGGING_TAMPERED",
+    "BEH_LEAVE_ORGANIZATION",
+    "BEH_WORKLOAD_CODE_CHANGED",
+    "BEH_IDENTITY_PROVIDER_ADDED",
+    "BEH_CREDENTIAL_ACCESS_BURST",
+    "BEH_UNUSUAL_COMPUTE",
+    "BEH_K8S_PRIVILEGED_WORKLOAD",
+    "BEH_K8S_POD_EXEC",
+    "BEH_K8S_RBAC_ESCALATION",
+    "BEH_K8S_SYSTEM_NAMESPACE_WRITE",
+    "BEH_K8S_SYSTEM_ROLE_CHANGED",
+    "BEH_K8S_ANONYMOUS_ALLOWED",
+    "BEH_K8S_TOKEN_REQUEST",
+];
+
+pub fn is_hostile(code: &str) -> bool {
+    HOSTILE.contains(&code)
+}
+
+/// Signals raised by events (an incident in progress), as opposed to standing posture read from
+/// inventory. A score made only of standing posture is a posture finding, not an incident.
+pub fn is_incident(code: &str, driver: Driver, severity: Severity) -> bool {
+    match driver {
+        Driver::Behaviour => code != "CTX_SCALE_UP" && severity >= Severity::Medium,
+        Driver::Exposure => matches!(
+            code,
+            "EXP_CREDENTIAL_OFF_WORKLOAD" | "EXP_SECRET_LEAKED" | "EXP_SHARED_CREDENTIAL"
+        ),
+        Driver::Privilege => false,
+    }
 }
 
 /// Framework tags added to every signal on an AI agent.

@@ -10,9 +10,11 @@ use crate::baseline::{
     Baseline, Recent, SmallSet, F_DENIED, F_NEW_ACTION, F_NEW_TRANSITION, F_READ,
 };
 use crate::catalog::{self, SignalDef, Tactic};
+use crate::detect::{self, DetectConfig, Finding, Observation, Who, Workload};
 use crate::features::{self, NetClass};
 use crate::intern::{IdArena, Interner};
 use crate::inventory::IdentityStore;
+use crate::netinfo::AwsRanges;
 use crate::privilege;
 use crate::score;
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +45,10 @@ pub struct EngineConfig {
     pub follow_secs: i64,
     /// Most event ids kept per signal in reports.
     pub max_event_ids: usize,
+    /// Thresholds of the component detectors (`detect`).
+    pub detect: DetectConfig,
+    /// Posture ceiling and hostile-technique floors (`score::Calibration`).
+    pub calibration: score::Calibration,
 }
 
 impl Default for EngineConfig {
@@ -60,6 +66,8 @@ impl Default for EngineConfig {
             rare_transitions: 6,
             follow_secs: 86_400,
             max_event_ids: 50,
+            detect: DetectConfig::default(),
+            calibration: score::Calibration::default(),
         }
     }
 }
@@ -73,6 +81,12 @@ const FL_IMDS: u16 = 32;
 const FL_LONG_KEY: u16 = 64;
 const FL_OTHER_TARGET: u16 = 128;
 const FL_SESSION: u16 = 256;
+/// A public address inside AWS's published ranges.
+const FL_AWS_CLOUD: u16 = 512;
+/// A public address known to be outside AWS (ranges loaded, not in them).
+const FL_OUTSIDE_AWS: u16 = 1024;
+/// An AWS service made the call for the caller (`invokedBy`).
+const FL_VIA_SERVICE: u16 = 2048;
 
 /// One event, interned.
 #[derive(Debug, Clone, Copy)]
@@ -88,8 +102,14 @@ struct Compact {
     region: u32,
     account: u32,
     cred: u32,
+    /// Techniques read from the request (`Techniques` bits).
+    tech: u32,
+    /// Hash of the resource acted on (0: none named).
+    resource: u32,
     flags: u16,
     net_class: u8,
+    /// `detect::Workload` as a byte.
+    workload: u8,
 }
 
 /// A detection as it happens: what a streaming consumer (backtest, server) sees.
@@ -138,19 +158,19 @@ struct Run {
     /// Last action per session credential, for the sequence model.
     prev_by_cred: HashMap<u32, u32>,
     accs: BTreeMap<(&'static str, u32), Acc>,
+    /// (last day, distinct days) with successful privilege-escalation-class calls: a deployer
+    /// that writes IAM every day has made it routine.
+    esc_days: (i64, u8),
 }
 
+/// A long-lived key's consumers, for the sharing check.
 #[derive(Debug, Default)]
 struct CredRun {
     nets: SmallSet<8>,
     agents: SmallSet<6>,
     accounts: SmallSet<4>,
-    first_class: Option<u8>,
-    first_net: u32,
-    imds: bool,
+    /// Bit 2: shared across accounts reported; bit 4: shared by consumers reported.
     flagged: u8,
-    bad_net: u32,
-    bad_agent: u32,
 }
 
 /// Per-identity context for detection.
@@ -225,6 +245,10 @@ pub struct Engine {
     /// What the catalog knows of each interned action, looked up once per distinct action
     /// rather than once per event (indexed by the action's interned id).
     action_facts: Vec<Option<ActionFacts>>,
+    /// AWS's published address ranges, when given: "outside AWS" becomes a fact.
+    aws_ranges: Option<AwsRanges>,
+    /// Session keys an AWS service was seen requesting (interned key → issuance time).
+    service_issued: HashMap<u32, i64>,
 }
 
 /// The catalog's view of one action name.
@@ -320,6 +344,11 @@ impl Engine {
         }
     }
 
+    /// Loads AWS's published address ranges (`ip-ranges.json`).
+    pub fn set_aws_ranges(&mut self, ranges: AwsRanges) {
+        self.aws_ranges = Some(ranges);
+    }
+
     /// Adds a secret-scanner finding; it is matched to credentials by key id or fingerprint.
     pub fn add_leak(&mut self, leak: tripline_model::Leak) {
         self.leaks.push(leak);
@@ -377,6 +406,22 @@ impl Engine {
         let net = features::network(ev.source_ip.as_deref());
         let agent = features::agent(ev.user_agent.as_deref());
         let mut flags = 0u16;
+        if net.class == NetClass::Public {
+            if let (Some(ranges), Some(ip)) = (&self.aws_ranges, ev.source_ip.as_deref()) {
+                flags |= if ranges.contains_str(ip) {
+                    FL_AWS_CLOUD
+                } else {
+                    FL_OUTSIDE_AWS
+                };
+            }
+        }
+        if ev.actor.invoked_by.is_some() {
+            flags |= FL_VIA_SERVICE;
+        }
+        if let Some(issued) = ev.issued.as_ref().filter(|i| i.for_service.is_some()) {
+            let k = self.strings.id(&issued.access_key_id);
+            self.service_issued.entry(k).or_insert(ev.time.0);
+        }
         match ev.outcome {
             Outcome::Denied => flags |= FL_DENIED,
             Outcome::Failure => flags |= FL_FAILURE,
@@ -420,8 +465,11 @@ impl Engine {
             region: self.strings.opt(ev.region.as_deref()),
             account: self.strings.opt(ev.account.as_deref()),
             cred: self.strings.opt(key),
+            tech: ev.techniques.bits(),
+            resource: ev.resource.as_deref().map_or(0, features::hash),
             flags,
             net_class: class_byte(net.class),
+            workload: workload_of(ev) as u8,
         };
         self.seq = self.seq.wrapping_add(1);
         self.ids.push(&ev.id);
@@ -493,12 +541,12 @@ impl Engine {
         let mut runs: Vec<Run> = (0..self.ident_ids.len()).map(|_| Run::default()).collect();
         let mut creds: HashMap<u32, CredRun> = HashMap::new();
         let mut scale_markers: HashMap<u32, i64> = HashMap::new();
-        // Network (/24) → the last identity that used a long-lived key from it, and when.
-        let mut key_networks: HashMap<u32, (u32, i64)> = HashMap::new();
         // Coarse network → environments (bit per environment) of the identities calling from it.
         let mut net_envs: HashMap<u32, u16> = HashMap::new();
         let mut env_bits: HashMap<u32, u16> = HashMap::new();
         let events = std::mem::take(&mut self.events);
+        let mut detectors = detect::registry(&self.config.detect);
+        let mut findings: Vec<Finding> = Vec::new();
         for e in &events {
             // Events are sorted: the id arena is indexed by arrival order (`seq`).
             let idx = e.seq;
@@ -600,15 +648,22 @@ impl Engine {
             // Dormancy.
             if b.events >= 10 && e.t - b.last >= cfg.dormancy_days * Timestamp::MS_PER_DAY {
                 let gap = (e.t - b.last) / Timestamp::MS_PER_DAY;
-                let base = format!("active again after {gap} days of silence");
-                emit(
-                    run,
-                    &catalog::BEH_DORMANT_REACTIVATED,
-                    0,
-                    catalog::BEH_DORMANT_REACTIVATED.severity,
-                    base,
-                    None,
-                );
+                // Back from the same place and client: a periodic job. From a network or client
+                // the identity never used: the credential has a new holder.
+                let elsewhere = !b.nets_coarse.contains(e.net_coarse)
+                    || (e.agent != 0 && !b.agents.contains(e.agent));
+                let (sev, base) = if elsewhere {
+                    (
+                        Severity::High,
+                        format!("active again after {gap} days of silence, from a network or client it never used"),
+                    )
+                } else {
+                    (
+                        catalog::BEH_DORMANT_REACTIVATED.severity,
+                        format!("active again after {gap} days of silence"),
+                    )
+                };
+                emit(run, &catalog::BEH_DORMANT_REACTIVATED, 0, sev, base, None);
             }
             let b = &mut run.b;
 
@@ -973,10 +1028,111 @@ impl Engine {
                 }
             }
 
+            // Component detectors (`detect`).
+            let techniques = tripline_model::Techniques::from_bits(e.tech);
+            let obs = Observation {
+                t: e.t,
+                event: idx,
+                identity: e.ident,
+                who: Who {
+                    kind: cx.kind,
+                    class: cx.class,
+                    nhi: cx.nhi_declared,
+                },
+                action,
+                action_id: e.action,
+                techniques,
+                denied: e.flags & FL_DENIED != 0,
+                resource: e.resource,
+                net_class: net_class_of(e.net_class),
+                net_coarse: e.net_coarse,
+                net_coarse_text: s.get(e.net_coarse),
+                net_fine: e.net_fine,
+                agent: e.agent,
+                agent_text: s.get(e.agent),
+                desktop: e.flags & FL_DESKTOP != 0,
+                cred: e.cred,
+                cred_text: s.get(e.cred),
+                session: e.flags & FL_SESSION != 0,
+                long_key: e.flags & FL_LONG_KEY != 0,
+                aws_cloud: e.flags & FL_AWS_CLOUD != 0,
+                outside_aws: e.flags & FL_OUTSIDE_AWS != 0,
+                workload: match Workload::from_u8(e.workload) {
+                    Workload::Unknown
+                        if self.service_issued.get(&e.cred).is_some_and(|&t| t <= e.t) =>
+                    {
+                        Workload::ServiceIssued
+                    }
+                    w => w,
+                },
+                via_service: e.flags & FL_VIA_SERVICE != 0,
+                mature,
+                new_action,
+                new_network: new_coarse,
+                new_fine_network: new_fine,
+            };
+            findings.clear();
+            for d in &mut detectors {
+                d.observe(&obs, &mut findings);
+            }
+            for f in findings.drain(..) {
+                match f {
+                    Finding::Signal {
+                        def,
+                        key,
+                        severity,
+                        summary,
+                        value,
+                        also,
+                    } => {
+                        emit(run, def, key, severity, summary, value);
+                        if let Some(acc) = run.accs.get_mut(&(def.code, key)) {
+                            for i in also {
+                                if acc.events.len() < self.config.max_event_ids
+                                    && !acc.events.contains(&i)
+                                {
+                                    acc.events.push(i);
+                                }
+                            }
+                        }
+                    }
+                    Finding::Routine { def, key } => {
+                        if let Some(acc) = run.accs.get_mut(&(def.code, key)) {
+                            acc.routine_later = true;
+                        }
+                    }
+                }
+            }
+            // A technique read from the request says more than the call's name: the sensitive
+            // catalog stays for calls without one (and for secret reads, judged as bursts).
+            let named_by_technique = techniques
+                .iter()
+                .any(|t| detect::technique::signal_of(t).is_some());
+
             // Sensitive actions (before a baseline, or new for this identity).
-            if let Some(&(name, tactic, sev, what)) = sensitive {
+            if let Some(&(name, tactic, sev, what)) = sensitive.filter(|_| !named_by_technique) {
                 let routine = mature && !new_action;
                 let denied = e.flags & FL_DENIED != 0;
+                let escalation_call = catalog::is_escalation_call(name)
+                    && (e.flags & FL_OTHER_TARGET != 0 || !name.starts_with("iam:CreateAccessKey"));
+                if escalation_call && !denied {
+                    let day = e.t.div_euclid(Timestamp::MS_PER_DAY);
+                    let (last, n) = run.esc_days;
+                    let n = if n == 0 || last != day {
+                        n.saturating_add(1)
+                    } else {
+                        n
+                    };
+                    run.esc_days = (day, n);
+                    if n >= cfg.detect.routine_days {
+                        if let Some(acc) = run
+                            .accs
+                            .get_mut(&(catalog::BEH_ESCALATION_ACTIVITY.code, 0))
+                        {
+                            acc.routine_later = true;
+                        }
+                    }
+                }
                 if routine {
                     if let Some(acc) = run
                         .accs
@@ -985,25 +1141,30 @@ impl Engine {
                         acc.routine_later = true;
                     }
                 } else {
-                    let escalation = catalog::is_escalation_call(name)
-                        && (e.flags & FL_OTHER_TARGET != 0
-                            || !name.starts_with("iam:CreateAccessKey"));
+                    let escalation = escalation_call;
+                    // The first day of IAM writes in the identity's history is news; later
+                    // days are its routine (a refused attempt always is news, one step lower).
+                    let first_day = run.esc_days.1 <= 1;
                     let verb = if denied {
                         "attempted (refused)"
                     } else {
                         "called"
                     };
                     if escalation {
-                        let base = format!("privilege-escalation activity ({})", tactic.as_str());
-                        let v = format!("{verb} {name}: {what}");
-                        emit(
-                            run,
-                            &catalog::BEH_ESCALATION_ACTIVITY,
-                            0,
-                            sev,
-                            base,
-                            Some(v),
-                        );
+                        if denied || first_day {
+                            let base =
+                                format!("privilege-escalation activity ({})", tactic.as_str());
+                            let v = format!("{verb} {name}: {what}");
+                            let sev = if denied { lower(sev) } else { sev };
+                            emit(
+                                run,
+                                &catalog::BEH_ESCALATION_ACTIVITY,
+                                0,
+                                sev,
+                                base,
+                                Some(v),
+                            );
+                        }
                     } else {
                         let base = format!("{verb} {name}: {what} ({})", tactic.as_str());
                         let key = e.action;
@@ -1014,8 +1175,18 @@ impl Engine {
                     // inventory: a policy that allows it to everything is what made it work).
                     // (During learning only when inventory is silent: startup reads of a
                     // workload's own secrets are not news.)
+                    // Control-plane rights only: a data-plane read or encryption (kms:Decrypt,
+                    // a secret read) is what the identity is for, not a right it demonstrates.
+                    let control_plane = name.starts_with("iam:")
+                        || matches!(
+                            tactic,
+                            Tactic::DefenseEvasion
+                                | Tactic::Persistence
+                                | Tactic::PrivilegeEscalation
+                                | Tactic::Impact
+                        );
                     if !denied
-                        && !matches!(tactic, Tactic::Discovery)
+                        && control_plane
                         && sev >= Severity::Medium
                         && (mature || !cx.privilege_known)
                     {
@@ -1040,78 +1211,10 @@ impl Engine {
             // Credential provenance and sharing.
             if e.cred != 0 {
                 let cr = creds.entry(e.cred).or_default();
-                let first = cr.first_class.is_none();
-                if first {
-                    cr.first_class = Some(e.net_class);
-                    cr.first_net = e.net_coarse;
-                    cr.imds = e.flags & FL_IMDS != 0;
-                }
                 cr.nets.insert(e.net_coarse);
                 cr.agents.insert(e.agent);
                 cr.accounts.insert(e.account);
                 let key_text = s.get(e.cred).to_string();
-                if e.flags & FL_LONG_KEY != 0 && e.net_class == 0 {
-                    key_networks.insert(e.net_fine, (e.ident, e.t));
-                }
-                if cr.imds && cr.flagged & 1 == 0 {
-                    let desktop = e.flags & FL_DESKTOP != 0;
-                    // A public network none of the role's sessions used before (instances reach
-                    // AWS both through VPC endpoints and through NAT: both are in the baseline).
-                    let moved = e.net_class == 0 && new_coarse && mature;
-                    // The same network just used another identity's long-lived key: the session
-                    // left its instance for an operator's machine.
-                    // (Only from a network this role's sessions never used: a NAT gateway shared
-                    // with key-using workloads is not a theft.)
-                    let beside_key = key_networks
-                        .get(&e.net_fine)
-                        .filter(|_| new_fine)
-                        .filter(|(other, t)| *other != e.ident && e.t - t <= Timestamp::MS_PER_DAY)
-                        .map(|(other, _)| *other);
-                    if desktop || moved || beside_key.is_some() {
-                        cr.flagged |= 1;
-                        let why = if desktop {
-                            format!("by a desktop client ({})", s.get(e.agent))
-                        } else if let Some(other) = beside_key {
-                            format!(
-                                "from {}, where {}'s long-lived key was used shortly before",
-                                s.get(e.net_fine),
-                                self.ident_ids
-                                    .get(other as usize)
-                                    .map_or("another identity", String::as_str)
-                            )
-                        } else {
-                            format!(
-                                "from public network {} after {}",
-                                s.get(e.net_coarse),
-                                s.get(cr.first_net)
-                            )
-                        };
-                        let base = "instance credentials delivered by the EC2 metadata service were used outside the instance".to_string();
-                        cr.bad_net = e.net_coarse;
-                        cr.bad_agent = e.agent;
-                        emit(
-                            run,
-                            &catalog::EXP_CREDENTIAL_OFF_WORKLOAD,
-                            0,
-                            Severity::Critical,
-                            base,
-                            Some(format!("{key_text} {why}")),
-                        );
-                    }
-                } else if cr.imds
-                    && cr.flagged & 1 != 0
-                    && (e.net_coarse == cr.bad_net || e.agent == cr.bad_agent)
-                {
-                    // Later calls on the stolen session from the same place join the finding.
-                    emit(
-                        run,
-                        &catalog::EXP_CREDENTIAL_OFF_WORKLOAD,
-                        0,
-                        Severity::Critical,
-                        String::new(),
-                        None,
-                    );
-                }
                 if e.flags & FL_LONG_KEY != 0 {
                     let shared_env = cr.accounts.len() >= 2 && cr.flagged & 2 == 0;
                     let shared_consumers =
@@ -1576,7 +1679,8 @@ impl Engine {
                 }
             }
         }
-        let (score, drivers, formula) = score::score(ident.class, known, &mut signals);
+        let (score, drivers, formula) =
+            score::score_with(&cfg.calibration, ident.class, known, &mut signals);
         signals.sort_by(|a, b| {
             b.points
                 .total_cmp(&a.points)
@@ -1625,12 +1729,57 @@ fn leak_matches(leak: &tripline_model::Leak, credential_id: &str) -> bool {
     leak.aws_key_id.as_deref() == Some(credential_id) || leak.fingerprint == credential_id
 }
 
-fn lower(s: Severity) -> Severity {
-    match s {
-        Severity::Critical => Severity::High,
-        Severity::High => Severity::Medium,
-        Severity::Medium => Severity::Low,
-        Severity::Low => Severity::Low,
-        Severity::Info => Severity::Info,
+use detect::lower;
+
+fn net_class_of(b: u8) -> NetClass {
+    match b {
+        0 => NetClass::Public,
+        1 => NetClass::Private,
+        2 => NetClass::AwsService,
+        _ => NetClass::Unknown,
     }
+}
+
+/// What an event itself says of its session credential's origin.
+fn workload_of(ev: &Event) -> Workload {
+    if ev.actor.ec2_role_delivery.is_some() {
+        return Workload::Ec2Instance;
+    }
+    let ua = ev.user_agent.as_deref().unwrap_or("");
+    if ua.contains("exec-env/AWS_Lambda") {
+        return Workload::Lambda;
+    }
+    if ua.contains("exec-env/AWS_ECS") {
+        return Workload::EcsTask;
+    }
+    let session = ev
+        .actor
+        .arn
+        .as_deref()
+        .filter(|a| a.contains(":assumed-role/"))
+        .and_then(|a| a.rsplit('/').next())
+        .unwrap_or("");
+    let hex = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    if let Some(id) = session.strip_prefix("i-") {
+        if (id.len() == 8 || id.len() == 17) && hex(id) {
+            return Workload::Ec2Instance;
+        }
+    }
+    if session.len() == 32 && hex(session) {
+        return Workload::EcsTask;
+    }
+    let web_identity = ev.actor.principal_type
+        == Some(tripline_model::PrincipalType::WebIdentityUser)
+        || ev
+            .actor
+            .federated_provider
+            .as_deref()
+            .is_some_and(|p| !p.to_ascii_lowercase().contains("saml"));
+    if web_identity {
+        return Workload::WebIdentity;
+    }
+    Workload::Unknown
 }

@@ -12,8 +12,44 @@
 //! ```
 //! with (cP, cE, cB) per identity class. Every factor is increasing in P, E and B, so adding a
 //! signal never lowers the score; each term is below 1, so the score stays below 100.
+//!
+//! Two calibrations follow ([`Calibration`]), both monotone:
+//! - **posture only**: when no signal comes from events (see [`crate::catalog::is_incident`]),
+//!   the score is compressed below `posture_ceiling` (`c·(1 - e^(-s/c))`, order-preserving), so
+//!   standing posture ranks identities for review without paging anyone; behaviour joining it
+//!   lifts the cap ("privilege plus drift");
+//! - **hostile techniques**: a signal that names what an attacker does
+//!   ([`crate::catalog::is_hostile`]) at High or Critical severity raises the score to at least
+//!   `hostile_high_floor` / `hostile_critical_floor`, so one such act is enough on an identity
+//!   with no inventory and no history.
 
-use tripline_model::{Driver, Drivers, IdentityClass, Level, Signal};
+use crate::catalog;
+use tripline_model::{Driver, Drivers, IdentityClass, Level, Severity, Signal};
+
+/// Score calibration. The defaults are set against the default policy's per-class thresholds
+/// (`crates/policy/policies/default-data.json`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calibration {
+    /// A posture-only score stays below this: under the lowest step-up threshold of any class
+    /// (admin_facing, 30), so standing posture never escalates beyond notify by itself.
+    pub posture_ceiling: f64,
+    /// A High hostile-technique signal lifts the score to at least this: every class's step-up
+    /// threshold (telemetry's, 50, is the highest).
+    pub hostile_high_floor: f64,
+    /// A Critical one lifts it to at least this: the time-boxed restriction threshold of every
+    /// class but batch jobs and telemetry (admin_facing 45 … workload/unclassified 55).
+    pub hostile_critical_floor: f64,
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Self {
+            posture_ceiling: 29.0,
+            hostile_high_floor: 50.0,
+            hostile_critical_floor: 62.0,
+        }
+    }
+}
 
 /// Privilege assumed when no inventory and no demonstrated rights say otherwise.
 pub const UNKNOWN_PRIVILEGE: f64 = 0.3;
@@ -38,8 +74,18 @@ fn noisy_or<'a>(base: f64, ws: impl Iterator<Item = &'a Signal>) -> f64 {
     1.0 - (1.0 - base) * ws.map(|s| 1.0 - s.severity.weight()).product::<f64>()
 }
 
-/// The score, its drivers, and a printed formula; fills `points` on each signal.
+/// The score with the default [`Calibration`].
 pub fn score(
+    class: IdentityClass,
+    privilege_known: bool,
+    signals: &mut [Signal],
+) -> (f64, Drivers, String) {
+    score_with(&Calibration::default(), class, privilege_known, signals)
+}
+
+/// The score, its drivers, and a printed formula; fills `points` on each signal.
+pub fn score_with(
+    cal: &Calibration,
     class: IdentityClass,
     privilege_known: bool,
     signals: &mut [Signal],
@@ -89,13 +135,14 @@ pub fn score(
             };
         }
     }
-    let formula = format!(
+    let mut formula = format!(
         "P={p:.2}{} E={e:.2} B={b:.2}; class {} (cP={cp}, cE={ce}, cB={cb}); score = 100*(1-(1-{tp:.3})(1-{te:.3})(1-{tb:.3})) = {score:.1}",
         if privilege_known { "" } else { " (privilege unknown: prior 0.30)" },
         class.as_str()
     );
+    let calibrated = calibrate(cal, score, signals, &mut formula);
     (
-        score,
+        calibrated,
         Drivers {
             privilege: p,
             exposure: e,
@@ -103,6 +150,60 @@ pub fn score(
         },
         formula,
     )
+}
+
+/// Applies the posture ceiling and the hostile-technique floors to a raw score, keeping the
+/// points summing to the result: a compression scales every signal's points; a floor's extra
+/// points go to the hostile signals that raised it, in proportion to their weight.
+fn calibrate(cal: &Calibration, raw: f64, signals: &mut [Signal], formula: &mut String) -> f64 {
+    let incident = signals
+        .iter()
+        .any(|s| catalog::is_incident(&s.code, s.driver, s.severity));
+    if !incident {
+        if raw <= 0.0 || cal.posture_ceiling <= 0.0 {
+            return raw;
+        }
+        let c = cal.posture_ceiling;
+        let out = c * (1.0 - (-raw / c).exp());
+        let k = out / raw;
+        for s in signals.iter_mut() {
+            s.points *= k;
+        }
+        formula.push_str(&format!(
+            "; posture only (no behaviour): {raw:.1} compressed below {c} = {out:.1}"
+        ));
+        return out;
+    }
+    let floor = signals
+        .iter()
+        .filter(|s| catalog::is_hostile(&s.code))
+        .map(|s| match s.severity {
+            Severity::Critical => cal.hostile_critical_floor,
+            Severity::High => cal.hostile_high_floor,
+            _ => 0.0,
+        })
+        .fold(0.0, f64::max);
+    if floor <= raw {
+        return raw;
+    }
+    let hostile_weight = |s: &Signal| {
+        if catalog::is_hostile(&s.code) && s.severity >= Severity::High {
+            -(1.0 - s.severity.weight()).max(1e-12).ln()
+        } else {
+            0.0
+        }
+    };
+    let total: f64 = signals.iter().map(hostile_weight).sum();
+    if total > 0.0 {
+        let extra = floor - raw;
+        for s in signals.iter_mut() {
+            s.points += extra * hostile_weight(s) / total;
+        }
+    }
+    formula.push_str(&format!(
+        "; a hostile technique lifts it to at least {floor} = {floor:.1}"
+    ));
+    floor
 }
 
 /// The recommended next step for a triage table.
