@@ -84,7 +84,6 @@ defs! {
 /// (see `score::Calibration`); novelty signals (a new region, service or client) never do.
 pub const HOSTILE: &[&str] = &[
     "EXP_CREDENTIAL_OFF_WORKLOAD",
-    "EXP_SECRET_LEAKED",
     "BEH_ESCALATION_ACTIVITY",
     "BEH_DENIED_BURST",
     "BEH_ENUMERATION",

@@ -87,17 +87,9 @@ impl Detector for Provenance {
         };
         let w = s.workload;
         let why = if w != Workload::Unknown && ev.desktop {
-            Some(format!(
-                "a {} session used by a desktop client ({})",
-                w.as_str(),
-                ev.agent_text
-            ))
+            Some(format!("used by a desktop client ({})", ev.agent_text))
         } else if w.runs_in_aws() && ev.outside_aws {
-            Some(format!(
-                "a {} session used from {}, outside AWS",
-                w.as_str(),
-                ev.net_coarse_text
-            ))
+            Some(format!("used from {}, outside AWS", ev.net_coarse_text))
         } else if first.coarse != here.coarse && first.agent != here.agent {
             Some(format!(
                 "one session key used by two consumers: {} first, then {} from {}",
@@ -146,7 +138,11 @@ impl Detector for Provenance {
             def: &catalog::EXP_CREDENTIAL_OFF_WORKLOAD,
             key: 0,
             severity,
-            summary: "a workload's session credential was used outside its workload".to_string(),
+            summary: match w {
+                Workload::Ec2Instance => "instance credentials delivered by the EC2 metadata service were used outside the instance".to_string(),
+                Workload::Unknown => "one session credential was used by two consumers".to_string(),
+                w => format!("the session credential of a {} was used outside it", w.as_str()),
+            },
             value: Some(format!("{} {why}", ev.cred_text)),
             also: Vec::new(),
         });
