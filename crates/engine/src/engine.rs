@@ -1442,9 +1442,15 @@ impl Engine {
                 .first()
                 .map(|p| p.summary.as_str())
                 .unwrap_or_default();
+            let sev = pf
+                .escalation_paths
+                .iter()
+                .map(privilege::EscalationPath::severity)
+                .max()
+                .unwrap_or(Severity::High);
             add(
                 &catalog::PRIV_ESCALATION_PATH,
-                Severity::High,
+                sev,
                 format!("can escalate privileges via {} ({first})", names.join(", ")),
                 vec![],
                 1,

@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod labels;
 pub mod limits;
 pub mod logs;
+pub mod netdata;
 
 pub use limits::Limits;
 pub use logs::{Item, LogReader, ReadStats};

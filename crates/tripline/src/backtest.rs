@@ -26,6 +26,7 @@ pub fn run(args: &BacktestArgs) -> Result<u8, Failure> {
         &args.input.logs,
         &args.input.inventory,
         args.input.owners.as_deref(),
+        args.input.aws_ip_ranges.as_deref(),
         tripline_ingest::Limits::default(),
         &mut |_| Ok(()),
         true,

@@ -297,8 +297,9 @@ pub enum BacktestFormat {
 /// What to read: shared by scan, explain and backtest.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Log files or directories (repeatable; several per flag).
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    /// Log files or directories (repeatable; several per flag). Without logs, a scan scores
+    /// the inventory's standing posture alone.
+    #[arg(long, num_args = 1.., value_name = "PATH", required_unless_present = "inventory")]
     pub logs: Vec<PathBuf>,
     /// Inventory files, recognised by content: IAM authorization details JSON, IAM credential
     /// report CSV, Kubernetes RBAC JSON, gitleaks or trufflehog reports.
@@ -307,6 +308,10 @@ pub struct InputArgs {
     /// Owners file (YAML or TOML) assigning owner, class, environment, kind by ARN, name or glob.
     #[arg(long, value_name = "FILE")]
     pub owners: Option<PathBuf>,
+    /// AWS's published address ranges (`ip-ranges.json`): a workload's session used from
+    /// outside AWS is then caught on its first call.
+    #[arg(long, value_name = "FILE")]
+    pub aws_ip_ranges: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

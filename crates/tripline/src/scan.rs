@@ -83,11 +83,20 @@ fn limits(args: &crate::cli::LimitArgs) -> Limits {
     }
 }
 
+/// The wall clock as a timestamp.
+fn wall_clock() -> tripline_model::Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    tripline_model::Timestamp(ms)
+}
+
 /// Reads everything and resolves identities. Rejected records go to `on_reject`.
 pub fn collect(
     logs: &[PathBuf],
     inventory_paths: &[PathBuf],
     owners: Option<&Path>,
+    aws_ip_ranges: Option<&Path>,
     limits: Limits,
     on_reject: &mut dyn FnMut(&Rejected) -> std::io::Result<()>,
 ) -> Result<ScanResult, Failure> {
@@ -95,6 +104,7 @@ pub fn collect(
         logs,
         inventory_paths,
         owners,
+        aws_ip_ranges,
         limits,
         on_reject,
         false,
@@ -107,6 +117,7 @@ pub fn collect_with(
     logs: &[PathBuf],
     inventory_paths: &[PathBuf],
     owners: Option<&Path>,
+    aws_ip_ranges: Option<&Path>,
     limits: Limits,
     on_reject: &mut dyn FnMut(&Rejected) -> std::io::Result<()>,
     index_events: bool,
@@ -136,6 +147,14 @@ pub fn collect_with(
 
     let mut engine = Engine::new(EngineConfig::default());
     engine.index_events = index_events;
+    if let Some(p) = aws_ip_ranges {
+        let prefixes = tripline_ingest::netdata::read_aws_ip_ranges(p)
+            .map_err(|e| Failure::usage(anyhow!(e)))?;
+        let ranges =
+            tripline_engine::netinfo::AwsRanges::from_prefixes(prefixes.iter().map(String::as_str))
+                .map_err(|e| Failure::usage(anyhow!("{}: {e}", p.display())))?;
+        engine.set_aws_ranges(ranges);
+    }
     let mut inventory_rejected = 0u64;
     let mut write_err: Option<std::io::Error> = None;
     for path in inventory_paths {
@@ -190,7 +209,9 @@ pub fn collect_with(
             o.apply(i);
         });
     }
-    let report = engine.assess(None, |d| on_detection(d));
+    // Without events (a posture-only scan), standing posture is judged as of now.
+    let as_of = (engine.events() == 0).then(wall_clock);
+    let report = engine.assess(as_of, |d| on_detection(d));
     Ok(ScanResult {
         report,
         stats,
@@ -225,6 +246,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         &args.input.logs,
         &args.input.inventory,
         args.input.owners.as_deref(),
+        args.input.aws_ip_ranges.as_deref(),
         limits(&args.limits),
         &mut on_reject,
     )?;
@@ -381,6 +403,7 @@ pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
         &args.input.logs,
         &args.input.inventory,
         args.input.owners.as_deref(),
+        args.input.aws_ip_ranges.as_deref(),
         limits(&args.limits),
         &mut |_| Ok(()),
     )?;
@@ -476,6 +499,7 @@ pub fn demo(args: &DemoArgs) -> Result<u8, Failure> {
         &logs,
         &inv,
         owners.as_deref(),
+        None,
         Limits::default(),
         &mut |_| Ok(()),
     )?;

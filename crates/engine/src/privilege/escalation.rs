@@ -21,7 +21,7 @@ struct PathDef {
 const fn need(any_of: &'static [&'static str]) -> Need {
     Need {
         any_of,
-        target: Target::Any,
+        target: Target::Exploitable,
     }
 }
 
@@ -34,7 +34,7 @@ const fn pass_role(service: &'static str) -> Need {
 
 const ASSUME_ROLE: Need = Need {
     any_of: &["sts:AssumeRole"],
-    target: Target::Any,
+    target: Target::Exploitable,
 };
 
 const PATHS: &[PathDef] = &[
@@ -277,14 +277,17 @@ pub(super) fn detect(ctx: &Ctx<'_>) -> Vec<EscalationPath> {
         let mut actions: Vec<String> = Vec::new();
         let mut sources: Vec<String> = Vec::new();
         let mut conditional = false;
+        let mut limited = false;
         let mut ok = true;
         for need in def.needs.iter().chain(extra) {
             let mut met = false;
             let mut need_conditional = true;
+            let mut need_limited = true;
             for &action in need.any_of {
                 if let Some(g) = cached(ctx, &mut cache, action, need.target) {
                     met = true;
                     need_conditional &= g.conditional;
+                    need_limited &= g.limited;
                     if !actions.iter().any(|a| a == action) {
                         actions.push(action.to_string());
                     }
@@ -296,6 +299,7 @@ pub(super) fn detect(ctx: &Ctx<'_>) -> Vec<EscalationPath> {
                 break;
             }
             conditional |= need_conditional;
+            limited |= need_limited;
         }
         if ok {
             sources.sort();
@@ -306,6 +310,9 @@ pub(super) fn detect(ctx: &Ctx<'_>) -> Vec<EscalationPath> {
                 actions,
                 sources,
                 conditional,
+                limited,
+                steps: u8::try_from(def.needs.len() + usize::from(extra.is_some()))
+                    .unwrap_or(u8::MAX),
             });
         }
     }

@@ -119,6 +119,8 @@ pub(super) fn is_all_resource(r: &str) -> bool {
 pub(super) enum Target {
     /// Some resource.
     Any,
+    /// Some resource, under conditions a non-human caller can meet (escalation analysis).
+    Exploitable,
     /// IAM users other than the caller: a resource not limited to `${aws:username}`.
     OtherUsers,
     /// `iam:PassRole` to this service principal (honours `iam:PassedToService`).
@@ -131,6 +133,7 @@ impl Target {
     fn admits(self, s: &Stmt<'_>) -> bool {
         match self {
             Target::Any => true,
+            Target::Exploitable => !needs_mfa(s),
             Target::OtherUsers => {
                 !s.not_resources.is_empty()
                     || s.resources.is_empty()
@@ -193,6 +196,34 @@ pub(super) struct Grant<'a> {
     pub sources: Vec<&'a str>,
     /// Every granting statement carries a condition.
     pub conditional: bool,
+    /// Every granting statement names only specific resources (no wildcard, no NotResource):
+    /// the right holds on those resources alone, which may not be abusable.
+    pub limited: bool,
+}
+
+/// A condition no non-human caller can meet: multi-factor authentication required outright
+/// (`Bool aws:MultiFactorAuthPresent true`, a `NumericLessThan aws:MultiFactorAuthAge`). A
+/// session without MFA lacks the key, so the condition is false (the `…IfExists` forms pass).
+pub(super) fn needs_mfa(s: &Stmt<'_>) -> bool {
+    s.conditions.iter().any(|(op, keys)| {
+        let op = op.to_ascii_lowercase();
+        keys.iter().any(|(key, values)| {
+            let key = key.to_ascii_lowercase();
+            (op == "bool"
+                && key == "aws:multifactorauthpresent"
+                && values.iter().any(|v| v.eq_ignore_ascii_case("true")))
+                || (op.starts_with("numericless") && key == "aws:multifactorauthage")
+        })
+    })
+}
+
+/// Names only specific resources: no wildcard, no NotResource, not empty.
+pub(super) fn specific_resources(s: &Stmt<'_>) -> bool {
+    s.not_resources.is_empty()
+        && !s.resources.is_empty()
+        && s.resources
+            .iter()
+            .all(|r| !r.contains('*') && !r.contains('?'))
 }
 
 impl<'a> PolicySet<'a> {
@@ -219,11 +250,13 @@ impl<'a> PolicySet<'a> {
                 let entry = g.get_or_insert(Grant {
                     sources: Vec::new(),
                     conditional: true,
+                    limited: true,
                 });
                 if !entry.sources.contains(&s.source) {
                     entry.sources.push(s.source);
                 }
                 entry.conditional &= s.conditional;
+                entry.limited &= specific_resources(s);
             }
         }
         if g.is_some() && self.denied(action) {

@@ -58,6 +58,27 @@ pub struct EscalationPath {
     pub sources: Vec<String>,
     /// Some required action is granted only by statements with a `Condition`.
     pub conditional: bool,
+    /// Some required action is granted only on specific resources (no wildcard), which may not
+    /// be abusable: a weaker path than one open on every resource.
+    pub limited: bool,
+    /// How many distinct rights the path needs (1: one call makes the principal admin).
+    pub steps: u8,
+}
+
+impl EscalationPath {
+    /// How strongly this path makes its holder an admin: one unconditional call on any resource
+    /// is nearly as good as admin (High); a chain of rights is a step further away (Medium); a
+    /// path limited to specific resources or behind conditions may not be open at all (Low).
+    pub fn severity(&self) -> tripline_model::Severity {
+        use tripline_model::Severity;
+        if self.limited || self.conditional {
+            Severity::Low
+        } else if self.steps <= 1 {
+            Severity::High
+        } else {
+            Severity::Medium
+        }
+    }
 }
 
 /// What a principal's policies allow, as far as risk is concerned.

@@ -371,12 +371,25 @@ fn conditional_star_is_not_admin() {
     assert!(f.admin_sources.is_empty());
     assert!(allows(&p, "iam:AttachUserPolicy"));
     assert!(!allows_unconditionally(&p, "iam:AttachUserPolicy"));
+    // MFA required outright: no non-human caller can meet it, so it is no path at all.
+    assert!(
+        !f.escalation_paths
+            .iter()
+            .any(|e| e.name == "attach_user_policy"),
+        "{:?}",
+        f.escalation_paths
+    );
+    // A condition a workload can meet (its network) still leaves a path, marked conditional
+    // and weaker than an open one.
+    let s = with_condition(allow(&["*"]), "IpAddress", "aws:SourceIp", &["10.0.0.0/8"]);
+    let f = analyse(&user(vec![s]));
     let e = f
         .escalation_paths
         .iter()
         .find(|e| e.name == "attach_user_policy")
         .expect("path");
     assert!(e.conditional);
+    assert_eq!(e.severity(), tripline_model::Severity::Low);
     // An unconditional grant next to it is not conditional.
     let s = with_condition(
         allow(&["*"]),
@@ -392,6 +405,42 @@ fn conditional_star_is_not_admin() {
         .expect("path");
     assert!(!e.conditional);
     assert!(!f.admin);
+}
+
+#[test]
+fn escalation_strength_separates_one_step_chains_and_limited_resources() {
+    let strength = |stmts: Vec<Statement>, path: &str| {
+        analyse(&user(stmts))
+            .escalation_paths
+            .iter()
+            .find(|e| e.name == path)
+            .map(|e| e.severity())
+    };
+    use tripline_model::Severity::{High, Low, Medium};
+    assert_eq!(
+        strength(
+            vec![allow(&["iam:CreatePolicyVersion"])],
+            "create_policy_version"
+        ),
+        Some(High)
+    );
+    assert_eq!(
+        strength(
+            vec![allow(&[
+                "iam:PassRole",
+                "lambda:CreateFunction",
+                "lambda:InvokeFunction"
+            ])],
+            "pass_role_lambda"
+        ),
+        Some(Medium)
+    );
+    let mut one_policy = allow(&["iam:CreatePolicyVersion"]);
+    one_policy.resources = vec!["arn:aws:iam::111122223333:policy/unattached-reporting".into()];
+    assert_eq!(
+        strength(vec![one_policy], "create_policy_version"),
+        Some(Low)
+    );
 }
 
 /// (path, principal is a role, granting statements, near-miss statements)
