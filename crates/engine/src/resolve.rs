@@ -224,6 +224,11 @@ pub fn resolve(actor: &Actor, user_agent: Option<&str>) -> Option<Resolved> {
                 id: username,
                 kind: if component {
                     IdentityKind::CloudService
+                } else if ptype == PrincipalType::K8sAnonymous {
+                    // Nobody in particular: whoever reaches the API server without a
+                    // credential. Scored like a key anyone holds, so that an allowed anonymous
+                    // request surfaces instead of hiding among people.
+                    IdentityKind::ApiKey
                 } else {
                     IdentityKind::Human
                 },
@@ -258,6 +263,22 @@ pub fn is_console_agent(ua: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anonymous_kubernetes_callers_are_scored_not_hidden_among_people() {
+        let actor = |ptype, name: &str| Actor {
+            principal_type: Some(ptype),
+            arn: Some(name.to_string()),
+            ..Actor::default()
+        };
+        let anon = resolve(
+            &actor(PrincipalType::K8sAnonymous, "system:anonymous"),
+            None,
+        );
+        assert_eq!(anon.map(|r| r.kind), Some(IdentityKind::ApiKey));
+        let person = resolve(&actor(PrincipalType::K8sUser, "alice@example.com"), None);
+        assert_eq!(person.map(|r| r.kind), Some(IdentityKind::Human));
+    }
 
     #[test]
     fn assumed_role_arns_map_to_the_role() {

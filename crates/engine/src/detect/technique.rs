@@ -245,3 +245,24 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod anonymous_tests {
+    use crate::detect::harness::*;
+    use expect_test::expect;
+    use tripline_model::{PrincipalType, Technique};
+
+    #[test]
+    fn an_allowed_anonymous_request_reaches_step_up_on_its_own() {
+        let mut e = k8s("a1", T0, "system:anonymous", "get", "secrets")
+            .tech(Technique::K8sAnonymousAllowed);
+        e.0.actor.principal_type = Some(PrincipalType::K8sAnonymous);
+        check(
+            &[e],
+            expect![[r#"
+                system:anonymous score=50
+                  BEH_K8S_ANONYMOUS_ALLOWED High [a1]
+            "#]],
+        );
+    }
+}
