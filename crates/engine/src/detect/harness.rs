@@ -186,3 +186,93 @@ pub fn routine(
         .map(|i| f(&format!("{prefix}{i}"), start + step * i as i64))
         .collect()
 }
+
+/// The inline detectors' calibration, through the same harness.
+#[cfg(test)]
+mod inline_detectors {
+    use super::*;
+    use expect_test::expect;
+
+    fn deployer(id: &str, at: i64, action: &str) -> Ev {
+        role(
+            id,
+            at,
+            "ci-deploy",
+            "gha-run",
+            "ASIACIDEPLOY00000001",
+            action,
+        )
+    }
+
+    #[test]
+    fn iam_writes_every_day_are_a_deployers_routine() {
+        let mut events = Vec::new();
+        for day in 0..10 {
+            let t = T0 + day * DAY;
+            for i in 0..3 {
+                events.push(deployer(
+                    &format!("d{day}r{i}"),
+                    t + i * MIN,
+                    "s3:PutObject",
+                ));
+            }
+            events.push(deployer(
+                &format!("d{day}a"),
+                t + 5 * MIN,
+                "iam:AttachRolePolicy",
+            ));
+        }
+        let out = run(&events, None);
+        assert!(!out.contains("BEH_ESCALATION_ACTIVITY"), "{out}");
+    }
+
+    #[test]
+    fn the_first_iam_write_of_an_identity_that_never_made_one_is_news() {
+        let mut events = Vec::new();
+        for day in 0..10 {
+            for i in 0..3 {
+                events.push(deployer(
+                    &format!("d{day}r{i}"),
+                    T0 + day * DAY + i * MIN,
+                    "s3:PutObject",
+                ));
+            }
+        }
+        events.push(deployer("esc", T0 + 10 * DAY, "iam:AttachRolePolicy"));
+        let out = run(&events, None);
+        assert!(out.contains("BEH_ESCALATION_ACTIVITY High [esc]"), "{out}");
+        let score: f64 = out
+            .lines()
+            .next()
+            .and_then(|l| l.split("score=").nth(1))
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0.0);
+        assert!(score >= 50.0, "{out}");
+    }
+
+    #[test]
+    fn one_novelty_alone_stays_below_every_step_up_threshold() {
+        let mut events = Vec::new();
+        for day in 0..10 {
+            for i in 0..3 {
+                events.push(deployer(
+                    &format!("d{day}r{i}"),
+                    T0 + day * DAY + i * MIN,
+                    "s3:PutObject",
+                ));
+            }
+        }
+        // The usual call from the usual place, in a region it never used: novelty, not a
+        // technique (the lowest step-up threshold, admin_facing's, is 30).
+        let mut e = deployer("n1", T0 + 10 * DAY, "s3:PutObject");
+        e.0.region = Some("eu-west-3".to_string());
+        events.push(e);
+        check(
+            &events,
+            expect![[r#"
+                arn:aws:iam::111122223333:role/ci-deploy score=26
+                  BEH_NEW_REGION Medium [n1]
+            "#]],
+        );
+    }
+}
