@@ -88,6 +88,9 @@ const FL_OUTSIDE_AWS: u16 = 1024;
 /// An AWS service made the call for the caller (`invokedBy`).
 const FL_VIA_SERVICE: u16 = 2048;
 
+/// Follow-up kind: later events of the same credential and client family.
+const FOLLOW_SESSION: u8 = 3;
+
 /// One event, interned.
 #[derive(Debug, Clone, Copy)]
 struct Compact {
@@ -560,9 +563,10 @@ impl Engine {
                 .iter()
                 .filter(|(k, v, until, _)| {
                     e.t <= *until
-                        && match k {
+                        && match *k {
                             0 => *v == e.net_coarse,
                             1 => *v == e.agent,
+                            FOLLOW_SESSION => e.cred != 0 && *v == features::hash2(e.cred, e.agent),
                             _ => *v == e.region,
                         }
                 })
@@ -1085,6 +1089,23 @@ impl Engine {
                         value,
                         also,
                     } => {
+                        // What the same credential and client do next belongs to the same act:
+                        // the attacker's session joins the hostile signal.
+                        if catalog::is_hostile(def.code)
+                            && severity >= Severity::High
+                            && e.cred != 0
+                            && !run
+                                .fresh
+                                .iter()
+                                .any(|f| f.0 == FOLLOW_SESSION && f.3 == (def.code, key))
+                        {
+                            run.fresh.push((
+                                FOLLOW_SESSION,
+                                features::hash2(e.cred, e.agent),
+                                e.t + cfg.follow_secs * 1000,
+                                (def.code, key),
+                            ));
+                        }
                         emit(run, def, key, severity, summary, value);
                         if let Some(acc) = run.accs.get_mut(&(def.code, key)) {
                             for i in also {

@@ -266,3 +266,31 @@ mod anonymous_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod session_tests {
+    use crate::detect::harness::*;
+    use expect_test::expect;
+    use tripline_model::Technique;
+
+    #[test]
+    fn what_the_same_credential_and_client_do_next_joins_the_hostile_act() {
+        let cli = "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64";
+        check(
+            &[
+                user("t1", T0, "report-bot", "cloudtrail:StopLogging")
+                    .tech(Technique::LoggingTampered)
+                    .ua(cli),
+                user("t2", T0 + MIN, "report-bot", "s3:ListBuckets").ua(cli),
+                user("t3", T0 + 2 * MIN, "report-bot", "s3:GetObject").ua(cli),
+                // The same key from the bot's own SDK: not the same session of the act.
+                user("b1", T0 + 3 * MIN, "report-bot", "s3:GetObject"),
+            ],
+            expect![[r#"
+                arn:aws:iam::111122223333:user/report-bot score=62
+                  BEH_LOGGING_TAMPERED Critical [t1,t2,t3]
+                  EXP_LONG_LIVED_KEY Low []
+            "#]],
+        );
+    }
+}
