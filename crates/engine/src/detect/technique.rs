@@ -127,6 +127,9 @@ impl TechniqueDetector {
 
 impl Detector for TechniqueDetector {
     fn observe(&mut self, ev: &Observation<'_>, out: &mut Vec<Finding>) {
+        if ev.techniques.is_empty() {
+            return;
+        }
         for t in ev.techniques.iter() {
             let Some((def, what)) = signal_of(t) else {
                 continue;
