@@ -186,6 +186,8 @@ struct Ctx {
     privilege_known: bool,
     /// Environment from the owners file, interned.
     env: u32,
+    /// The role can only be assumed by an AWS compute service: every session is that workload's.
+    trusted_workload: Workload,
 }
 
 /// An identity's privilege analysis, done once per scan (IAM evaluation is the costly part).
@@ -492,6 +494,7 @@ impl Engine {
                     intent_services: vec![],
                     privilege_known: false,
                     env: 0,
+                    trusted_workload: Workload::Unknown,
                 });
                 continue;
             };
@@ -517,6 +520,7 @@ impl Engine {
                 intent_services,
                 privilege_known: an.known,
                 env: self.strings.opt(ident.environment.as_deref()),
+                trusted_workload: trusted_workload(ident),
             });
         }
         out
@@ -1067,6 +1071,7 @@ impl Engine {
                     {
                         Workload::ServiceIssued
                     }
+                    Workload::Unknown if e.flags & FL_SESSION != 0 => cx.trusted_workload,
                     w => w,
                 },
                 via_service: e.flags & FL_VIA_SERVICE != 0,
@@ -1765,6 +1770,36 @@ fn net_class_of(b: u8) -> NetClass {
         2 => NetClass::AwsService,
         _ => NetClass::Unknown,
     }
+}
+
+/// The workload a role serves when its trust policy admits only one AWS compute service (and
+/// no account, user or identity provider): then every session of the role is that workload's.
+fn trusted_workload(ident: &Identity) -> Workload {
+    let Some(trust) = ident.privileges.trust.as_ref() else {
+        return Workload::Unknown;
+    };
+    let mut found = Workload::Unknown;
+    for st in trust.statements.iter().filter(|s| s.allow) {
+        for (kind, values) in &st.principals {
+            if kind != "Service" {
+                return Workload::Unknown;
+            }
+            for v in values {
+                let w = match v.as_str() {
+                    "ec2.amazonaws.com" => Workload::Ec2Instance,
+                    "lambda.amazonaws.com" | "edgelambda.amazonaws.com" => Workload::Lambda,
+                    "ecs-tasks.amazonaws.com" => Workload::EcsTask,
+                    "pods.eks.amazonaws.com" => Workload::WebIdentity,
+                    _ => return Workload::Unknown,
+                };
+                if found != Workload::Unknown && found != w {
+                    return Workload::Unknown;
+                }
+                found = w;
+            }
+        }
+    }
+    found
 }
 
 /// What an event itself says of its session credential's origin.

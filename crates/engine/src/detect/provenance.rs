@@ -357,3 +357,70 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod trust_tests {
+    use crate::detect::harness::*;
+    use crate::{Engine, EngineConfig};
+    use std::collections::BTreeMap;
+    use tripline_model::{Identity, IdentityKind, PolicyDoc, PolicyKind, Statement};
+
+    fn role_trusting(service: &str) -> Identity {
+        let mut i = Identity::new(
+            format!("arn:aws:iam::{ACCOUNT}:role/thumbnailer"),
+            "thumbnailer",
+            IdentityKind::WorkloadIdentity,
+        );
+        let mut principals = BTreeMap::new();
+        principals.insert("Service".to_string(), vec![service.to_string()]);
+        i.privileges.trust = Some(PolicyDoc {
+            source: "trust".into(),
+            name: "trust".into(),
+            kind: PolicyKind::Trust,
+            statements: vec![Statement {
+                allow: true,
+                actions: vec!["sts:AssumeRole".into()],
+                principals,
+                ..Statement::default()
+            }],
+        });
+        i
+    }
+
+    fn codes(identity: Identity) -> Vec<String> {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.merge_inventory(identity);
+        // A Linux CLI on an unknown network, the first call of the session in the log: no
+        // runtime marker, no earlier consumer. Only the trust policy says whose session it is.
+        let ev = role(
+            "x1",
+            T0,
+            "thumbnailer",
+            "thumbnailer",
+            "ASIATHUMB00000000001",
+            "s3:ListBuckets",
+        )
+        .ua("aws-cli/2.15.0 Python/3.11.6 Darwin/23.1.0")
+        .ip("192.0.2.50");
+        engine.ingest(&ev.0);
+        let r = engine.assess(None, |_| {});
+        r.assessments
+            .iter()
+            .flat_map(|a| a.signals.iter().map(|s| s.code.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_role_only_a_compute_service_may_assume_has_only_workload_sessions() {
+        assert!(codes(role_trusting("lambda.amazonaws.com"))
+            .contains(&"EXP_CREDENTIAL_OFF_WORKLOAD".to_string()));
+        // A role people or other accounts may assume says nothing about who holds a session.
+        let mut open = role_trusting("lambda.amazonaws.com");
+        if let Some(t) = open.privileges.trust.as_mut() {
+            t.statements[0]
+                .principals
+                .insert("AWS".into(), vec!["arn:aws:iam::111122223333:root".into()]);
+        }
+        assert!(!codes(open).contains(&"EXP_CREDENTIAL_OFF_WORKLOAD".to_string()));
+    }
+}
