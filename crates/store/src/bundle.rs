@@ -334,10 +334,7 @@ fn next_line(
 }
 
 /// The signed heads of `signatures.jsonl`, its SHA-256, or the first bad line.
-type ReadHeads = (
-    Result<Vec<SignedHead>, (u64, SignatureProblem)>,
-    String,
-);
+type ReadHeads = (Result<Vec<SignedHead>, (u64, SignatureProblem)>, String);
 
 fn read_heads(r: &mut dyn BufRead, path: &Path) -> Result<ReadHeads, StoreError> {
     let mut hasher = Sha256::new();

@@ -10,8 +10,8 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
 };
-use std::io::Read;
 use serde_json::Value;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tripline_model::Timestamp;
@@ -686,7 +686,10 @@ fn check_file(path: &Path) -> Result<(), StoreError> {
         return Err(StoreError::not_a_ledger(path, "a directory"));
     }
     if meta.len() == 0 {
-        return Err(StoreError::not_a_ledger(path, "the file is empty (0 bytes)"));
+        return Err(StoreError::not_a_ledger(
+            path,
+            "the file is empty (0 bytes)",
+        ));
     }
     let mut header = [0u8; 100];
     let mut f = std::fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
@@ -736,9 +739,8 @@ fn check_file(path: &Path) -> Result<(), StoreError> {
 }
 
 fn signed_head_of(r: &Row<'_>) -> rusqlite::Result<SignedHead> {
-    let owned = |i: usize| -> rusqlite::Result<String> {
-        Ok(text(r, i)?.unwrap_or_default().to_owned())
-    };
+    let owned =
+        |i: usize| -> rusqlite::Result<String> { Ok(text(r, i)?.unwrap_or_default().to_owned()) };
     Ok(SignedHead {
         // A negative or non-integer seq names no record: it reads as past the chain's end.
         seq: match r.get_ref(0)? {

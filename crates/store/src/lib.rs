@@ -37,7 +37,7 @@ mod kind;
 mod ledger;
 pub mod sign;
 
-pub use bundle::{verify_bundle, ExportSummary, Manifest};
+pub use bundle::{verify_bundle, verify_bundle_bytes, verify_bundle_with, ExportSummary, Manifest};
 pub use canonical::canonical_json;
 pub use chain::{record_hash, sha256_hex, Problem, VerifyReport, GENESIS_HASH};
 pub use error::StoreError;

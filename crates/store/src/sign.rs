@@ -457,10 +457,7 @@ impl fmt::Display for SignatureReport {
                     )?;
                 }
                 if *unsigned_after > 0 {
-                    write!(
-                        f,
-                        "; {unsigned_after} records after it are not signed yet"
-                    )?;
+                    write!(f, "; {unsigned_after} records after it are not signed yet")?;
                 }
                 Ok(())
             }
@@ -630,7 +627,10 @@ mod tests {
         assert_eq!(h.at, "2024-07-30T21:31:10.250Z");
         assert!(h.check().is_ok());
         for changed in [
-            SignedHead { seq: 8, ..h.clone() },
+            SignedHead {
+                seq: 8,
+                ..h.clone()
+            },
             SignedHead {
                 hash: "cd".repeat(32),
                 ..h.clone()

@@ -45,7 +45,6 @@ pub fn attacker(path: &Path) -> Connection {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert!(triggers.len() >= 10, "{triggers:?}");
     for t in triggers {
         c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
     }
