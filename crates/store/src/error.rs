@@ -8,11 +8,11 @@ use std::path::PathBuf;
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{}: {source}", path.display())]
+    // The io error is part of the message, not a `source`: printed once, not twice, in a chain.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -45,7 +45,7 @@ impl StoreError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 

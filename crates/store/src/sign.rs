@@ -445,9 +445,14 @@ impl fmt::Display for SignatureReport {
                 unsigned_after,
                 pinned,
             } => {
+                let (heads, keys) = (
+                    if *signed_heads == 1 { "head" } else { "heads" },
+                    if key_ids.len() == 1 { "key" } else { "keys" },
+                );
                 write!(
                     f,
-                    "{signed_heads} signed heads, the last at record {last_seq} ({last_at}), key {}",
+                    "signed: {signed_heads} signed {heads}, the last at record {last_seq} \
+                     ({last_at}), {keys} {}",
                     key_ids.join(", ")
                 )?;
                 if !pinned {

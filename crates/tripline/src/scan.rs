@@ -204,6 +204,11 @@ pub fn collect_with(
 }
 
 pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
+    // A bad signing key stops the run before any work, not after it.
+    let signer = match &args.evidence {
+        Some(_) => crate::evidence::signer(args.signing_key.as_deref())?,
+        None => None,
+    };
     let mut quarantine = args
         .quarantine
         .as_ref()
@@ -302,8 +307,8 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         }
     }
     if let Some(p) = &args.evidence {
-        let n = crate::evidence::record_scan(p, &result)?;
-        eprintln!("appended {n} evidence records to {}", p.display());
+        let recorded = crate::evidence::record_scan(p, &result, signer.as_ref())?;
+        eprintln!("{recorded}");
     }
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
