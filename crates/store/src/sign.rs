@@ -553,7 +553,7 @@ impl<'o> SignatureCheck<'o> {
     }
 
     fn flag(&mut self, i: usize, p: SignatureProblem) {
-        if self.problem.as_ref().map_or(true, |(j, _)| i < *j) {
+        if self.problem.as_ref().is_none_or(|(j, _)| i < *j) {
             self.problem = Some((i, p));
         }
     }
