@@ -57,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
         require_signed_head: mode & 4 == 4,
     };
     let v = verify_bundle_bytes(&manifest, evidence, signatures, opts);
-    assert_eq!(v, verify_bundle_bytes(&manifest, evidence, signatures, opts));
+    assert_eq!(
+        v,
+        verify_bundle_bytes(&manifest, evidence, signatures, opts)
+    );
     if v.is_ok() {
         // A bundle that verifies is exactly what its manifest says.
         let VerifyReport::Ok { records, head_hash } = &v.chain else {
