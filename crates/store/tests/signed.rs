@@ -658,3 +658,16 @@ fn a_version_1_ledger_reads_as_unsigned_and_gains_the_table_on_write() {
     ev.sign_head(&key(), SIGNED_AT).unwrap();
     assert_eq!(ev.signed_heads().unwrap().len(), 1);
 }
+
+#[test]
+fn a_damaged_page_is_not_a_ledger() {
+    let l = ledger(400);
+    drop(l.ev);
+    let mut bytes = fs::read(&l.path).unwrap();
+    let page = 4096;
+    assert!(bytes.len() >= 4 * page);
+    bytes[2 * page..3 * page].fill(0xAB);
+    fs::write(&l.path, &bytes).unwrap();
+    let msg = not_a_ledger(&l.path);
+    assert!(msg.contains("damaged"), "{msg}");
+}
