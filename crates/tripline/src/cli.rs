@@ -21,7 +21,8 @@ Exit codes:
      an inventory or owners file that cannot be parsed)
   3  --fail-on-reject was given and at least one record was rejected
   4  `tripline evidence verify|export`: the ledger or bundle failed verification (altered,
-     truncated, rewritten after it was signed, no head, or not a ledger)";
+     truncated, rewritten after it was signed, no head, or not a ledger); `scan --evidence
+     --signing-key`: the ledger fails verification, so its head was not signed (report written)";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -43,6 +43,18 @@ pub struct Recorded {
     signed: Result<Option<SignedHead>, StoreError>,
 }
 
+impl Recorded {
+    /// The exit code when a key was given but the head was not signed: 4 when the ledger fails
+    /// verification, 1 otherwise.
+    pub fn signing_failed(&self) -> Option<u8> {
+        match &self.signed {
+            Err(e) if e.is_damage() => Some(TAMPERED),
+            Err(_) => Some(1),
+            Ok(_) => None,
+        }
+    }
+}
+
 impl fmt::Display for Recorded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

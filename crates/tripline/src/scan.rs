@@ -306,13 +306,20 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             }
         }
     }
+    let mut unsigned = None;
     if let Some(p) = &args.evidence {
         let recorded = crate::evidence::record_scan(p, &result, signer.as_ref())?;
         eprintln!("{recorded}");
+        unsigned = recorded.signing_failed();
     }
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
         .map_err(|e| Failure::internal(anyhow!(e)))?;
+    // A key was given and the head could not be signed (the ledger fails verification, or the
+    // signature could not be stored): the report is out, the exit code says so.
+    if let Some(code) = unsigned {
+        return Ok(code);
+    }
     if !result.stats.unreadable.is_empty() {
         return Ok(2);
     }

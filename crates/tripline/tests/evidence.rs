@@ -225,9 +225,24 @@ fn a_signed_ledger_passes_and_a_recomputed_one_fails_on_its_signature() {
             "{t}"
         );
     }
-    // A later run does not sign the rewritten chain (and says so), and export refuses it.
-    let summary = s.scan(Some(&private));
-    assert!(summary.contains("NOT signed"), "{summary}");
+    // A later run does not sign the rewritten chain: it says so, still writes its report, and
+    // exits 4. Export refuses the chain too.
+    let out = run(&[
+        "scan",
+        "--logs",
+        &s.s("a.jsonl"),
+        "--evidence",
+        &s.s("ledger.sqlite"),
+        "--signing-key",
+        &private,
+        "--format",
+        "json",
+    ]);
+    let (c, t) = code(&out);
+    assert_eq!(c, Some(4), "{t}");
+    assert!(t.contains("NOT signed"), "{t}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["identities"].is_array(), "{report}");
     let out = run(&[
         "evidence",
         "export",
