@@ -283,12 +283,18 @@ impl Evidence {
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         check_file(&path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(&path, flags)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "query_only", true)?;
+        let conn = match read_only_connection(&path, false) {
+            // SQLite reads a WAL-mode file through a `-shm` index it must be able to create
+            // next to it. In a directory nobody can write (read-only media, an archive mount)
+            // nobody can be appending either, so with no write-ahead log to read the file is
+            // opened as immutable.
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::CannotOpen && wal_len(&path) == 0 =>
+            {
+                read_only_connection(&path, true)?
+            }
+            other => other?,
+        };
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::UnsupportedSchema {
@@ -669,6 +675,44 @@ fn record_of(row: &Row<'_>) -> Result<Record, StoreError> {
     })
 }
 
+/// A read-only connection that has read the file's header (so that a file SQLite cannot open
+/// fails here). `immutable`: no locks, no `-shm` or `-wal` (only for files nobody can write).
+fn read_only_connection(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = if immutable {
+        Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags)?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "query_only", true)?;
+    conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))?;
+    Ok(conn)
+}
+
+/// `path` percent-encoded for an SQLite `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Length of the ledger's write-ahead log (0 when there is none).
+fn wal_len(path: &Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(PathBuf::from(wal)).map_or(0, |m| m.len())
+}
+
 fn has_table(conn: &Connection, name: &str) -> Result<bool, StoreError> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
@@ -722,9 +766,7 @@ fn check_file(path: &Path) -> Result<(), StoreError> {
     let pages = be(28, 4);
     // The page count is valid only when the change counter matches "version valid for".
     let count_valid = be(24, 4) == be(92, 4);
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal_len = std::fs::metadata(PathBuf::from(wal)).map_or(0, |m| m.len());
+    let wal_len = wal_len(path);
     let expected = pages.saturating_mul(page_size);
     if count_valid && wal_len == 0 && meta.len() < expected {
         return Err(StoreError::not_a_ledger(
