@@ -902,3 +902,21 @@ fn walk_signed(
         other => Verification::chain_failed(other),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_paths_escape_what_a_uri_would_read_as_syntax() {
+        assert_eq!(
+            uri_path(Path::new("/var/lib/tripline/ev-1_a.sqlite")),
+            "/var/lib/tripline/ev-1_a.sqlite"
+        );
+        assert_eq!(
+            uri_path(Path::new("a b/c?d#e%f&g=h")),
+            "a%20b/c%3Fd%23e%25f%26g%3Dh"
+        );
+        assert_eq!(uri_path(Path::new("é")), "%C3%A9");
+    }
+}
