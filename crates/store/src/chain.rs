@@ -113,6 +113,9 @@ pub enum Problem {
     HeadMismatch,
     /// A field is missing or unreadable.
     Malformed { field: String },
+    /// The ledger's head marker is gone (deleted, or never written): the chain's end cannot be
+    /// checked.
+    HeadMissing,
 }
 
 impl fmt::Display for Problem {
@@ -133,6 +136,9 @@ impl fmt::Display for Problem {
                 "the chain disagrees with its recorded head (rewritten, or appended outside the ledger)",
             ),
             Self::Malformed { field } => write!(f, "field {field} is missing or malformed"),
+            Self::HeadMissing => f.write_str(
+                "the head marker is missing (deleted): the end of the chain cannot be checked",
+            ),
         }
     }
 }
@@ -152,6 +158,9 @@ pub enum VerifyReport {
     },
     /// Bundles only: the records verify but the manifest does not describe this file.
     BadManifest { reason: String },
+    /// The file is not a readable ledger: empty, not SQLite, shorter than its header says
+    /// (truncated), damaged, or without the ledger's tables.
+    Damaged { reason: String },
 }
 
 impl VerifyReport {
@@ -168,6 +177,7 @@ impl fmt::Display for VerifyReport {
             }
             Self::Broken { seq, problem } => write!(f, "record {seq}: {problem}"),
             Self::BadManifest { reason } => write!(f, "manifest: {reason}"),
+            Self::Damaged { reason } => write!(f, "not a readable ledger: {reason}"),
         }
     }
 }
@@ -199,6 +209,19 @@ impl ChainCheck {
             last_hash: GENESIS_HASH.to_owned(),
             records: 0,
         }
+    }
+
+    /// A check that starts after record `last_seq`, whose hash is `last_hash`.
+    pub fn resume(last_seq: u64, last_hash: &str) -> Self {
+        Self {
+            last_seq,
+            last_hash: last_hash.to_owned(),
+            records: 0,
+        }
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
     }
 
     pub fn last_hash(&self) -> &str {

@@ -21,9 +21,13 @@
 //! * **Tamper evidence.** `verify` recomputes every hash and link in seq order, then compares
 //!   the chain's end with the head marker, which catches records removed from the end.
 //! * **What a hash chain cannot show alone.** Someone able to rewrite the file can recompute the
-//!   chain from any record on (and the head marker with it). Publish the head hash elsewhere
-//!   (a report, a ticket, a bundle's manifest kept apart): a rewrite then shows as a different
-//!   head at that seq.
+//!   chain from any record on (and the head marker with it). [`Evidence::sign_head`] signs the
+//!   head with an Ed25519 key kept outside the store ([`sign`]); `verify` then reports a chain
+//!   rewritten or truncated at or before any signed head. Records after the last signed head
+//!   are reported as unsigned.
+//! * **Read-only verification.** [`Evidence::open_read_only`] never writes the file (no schema
+//!   or trigger re-creation) and refuses, as damage, an empty file, a file that is not SQLite,
+//!   a file shorter than its header says, and a database without the ledger's tables.
 
 pub mod bundle;
 mod canonical;
@@ -31,8 +35,9 @@ pub mod chain;
 mod error;
 mod kind;
 mod ledger;
+pub mod sign;
 
-pub use bundle::{verify_bundle, ExportSummary, Manifest};
+pub use bundle::{verify_bundle, verify_bundle_bytes, verify_bundle_with, ExportSummary, Manifest};
 pub use canonical::canonical_json;
 pub use chain::{record_hash, sha256_hex, Problem, VerifyReport, GENESIS_HASH};
 pub use error::StoreError;
@@ -41,3 +46,7 @@ pub use kind::{
     Score,
 };
 pub use ledger::{Appended, Entry, Evidence, Record, RecordFilter, SCHEMA_VERSION};
+pub use sign::{
+    KeyFiles, PublicKey, SignatureProblem, SignatureReport, SignedHead, SigningKey, Verification,
+    VerifyOptions,
+};

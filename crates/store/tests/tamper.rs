@@ -250,7 +250,7 @@ fn an_exported_bundle_verifies_without_sqlite() {
     let m = &summary.manifest;
     assert_eq!(
         (m.records, m.first_seq, m.last_seq, m.format_version),
-        (25, Some(1), Some(25), 1)
+        (25, Some(1), Some(25), 2)
     );
     let expected = VerifyReport::Ok {
         records: 25,

@@ -20,7 +20,9 @@ Exit codes:
   2  bad usage or unreadable input (a named path that does not exist or cannot be opened,
      an inventory or owners file that cannot be parsed)
   3  --fail-on-reject was given and at least one record was rejected
-  4  `tripline evidence verify|export`: the ledger or bundle failed verification";
+  4  `tripline evidence verify|export`: the ledger or bundle failed verification (altered,
+     truncated, rewritten after it was signed, no head, or not a ledger); `scan --evidence
+     --signing-key`: the ledger fails verification, so its head was not signed (report written)";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -207,7 +209,9 @@ pub struct EvidenceArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
-    /// Recompute the chain and name the first altered, deleted or reordered record (exit 4).
+    /// Recompute the chain and name the first altered, deleted or reordered record, then check
+    /// the signed heads: a chain rewritten or truncated at or before a signed head fails (exit
+    /// 4). Opens the ledger read-only.
     Verify {
         /// The ledger (SQLite) written by `scan --evidence`.
         #[arg(long, value_name = "FILE")]
@@ -215,12 +219,32 @@ pub enum EvidenceCommand {
         /// An exported bundle (directory, manifest.json or evidence.jsonl): no SQLite needed.
         #[arg(long, value_name = "PATH")]
         bundle: Option<PathBuf>,
+        /// Public key file(s) to trust (from `evidence keygen`); default
+        /// $TRIPLINE_EVIDENCE_PUBLIC_KEY. With a key, every signed head must be signed by it and
+        /// at least one must exist; without, signatures are checked against the keys stored with
+        /// them, which someone who rewrote the ledger could have replaced.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        public_key: Vec<PathBuf>,
+        /// Also fail when records follow the last signed head.
+        #[arg(long)]
+        require_signed_head: bool,
     },
-    /// Write a bundle (evidence.jsonl + manifest.json) that verifies on another machine.
+    /// Write a bundle (evidence.jsonl, signatures.jsonl, manifest.json, and with a key
+    /// public-key.pub) that verifies on another machine. With a signing key the head is signed
+    /// first, and the signature is stored in the ledger too.
     Export {
         #[arg(long, value_name = "FILE")]
         store: PathBuf,
         #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Private key file (from `evidence keygen`); default $TRIPLINE_EVIDENCE_KEY.
+        #[arg(long, value_name = "KEYFILE")]
+        signing_key: Option<PathBuf>,
+    },
+    /// Generate an Ed25519 key pair for signing chain heads: KEYFILE (private, mode 0600) and
+    /// KEYFILE.pub. Keep KEYFILE outside the evidence store; give KEYFILE.pub to verifiers.
+    Keygen {
+        #[arg(long, value_name = "KEYFILE")]
         out: PathBuf,
     },
 }
@@ -402,6 +426,11 @@ pub struct ScanArgs {
     /// created if missing; see `tripline evidence`).
     #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
+    /// Sign the evidence ledger's head at the end of the run with this private key (from
+    /// `tripline evidence keygen`); default $TRIPLINE_EVIDENCE_KEY. Without one the chain is
+    /// unsigned, and a full rewrite of the ledger would not show.
+    #[arg(long, value_name = "KEYFILE", requires = "evidence")]
+    pub signing_key: Option<PathBuf>,
     /// Exit with code 3 when any record was rejected.
     #[arg(long)]
     pub fail_on_reject: bool,

@@ -225,6 +225,11 @@ pub fn collect_with(
 }
 
 pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
+    // A bad signing key stops the run before any work, not after it.
+    let signer = match &args.evidence {
+        Some(_) => crate::evidence::signer(args.signing_key.as_deref())?,
+        None => None,
+    };
     let mut quarantine = args
         .quarantine
         .as_ref()
@@ -323,13 +328,20 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             }
         }
     }
+    let mut unsigned = None;
     if let Some(p) = &args.evidence {
-        let n = crate::evidence::record_scan(p, &result)?;
-        eprintln!("appended {n} evidence records to {}", p.display());
+        let recorded = crate::evidence::record_scan(p, &result, signer.as_ref())?;
+        eprintln!("{recorded}");
+        unsigned = recorded.signing_failed();
     }
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
         .map_err(|e| Failure::internal(anyhow!(e)))?;
+    // A key was given and the head could not be signed (the ledger fails verification, or the
+    // signature could not be stored): the report is out, the exit code says so.
+    if let Some(code) = unsigned {
+        return Ok(code);
+    }
     if !result.stats.unreadable.is_empty() {
         return Ok(2);
     }

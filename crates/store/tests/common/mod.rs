@@ -34,16 +34,19 @@ pub fn entry(i: u64) -> Entry {
     )
 }
 
-/// A raw connection to the ledger file with the protective triggers dropped: an attacker with
+/// A raw connection to the ledger file with every protective trigger dropped: an attacker with
 /// the file.
 pub fn attacker(path: &Path) -> Connection {
     let c = Connection::open(path).unwrap();
-    c.execute_batch(
-        "DROP TRIGGER evidence_insert_next; DROP TRIGGER evidence_no_update;
-         DROP TRIGGER evidence_no_delete; DROP TRIGGER evidence_advance_head;
-         DROP TRIGGER evidence_head_insert_once; DROP TRIGGER evidence_head_no_delete;
-         DROP TRIGGER evidence_head_forward;",
-    )
-    .unwrap();
+    let triggers: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for t in triggers {
+        c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+    }
     c
 }
