@@ -666,6 +666,33 @@ pub fn is_escalation_call(action: &str) -> bool {
         )
 }
 
+/// A call to a foundation model (an agent reasoning), not a tool call.
+pub fn is_model_invocation(action: &str) -> bool {
+    [
+        "bedrock:InvokeModel",
+        "bedrock:Converse",
+        "bedrock:ApplyGuardrail",
+        "sagemaker:InvokeEndpoint",
+    ]
+    .iter()
+    .any(|p| action.starts_with(p))
+}
+
+/// Services that govern identities, secrets and the organization itself.
+pub fn is_control_plane_service(service: &str) -> bool {
+    matches!(
+        service,
+        "iam"
+            | "sts"
+            | "organizations"
+            | "secretsmanager"
+            | "kms"
+            | "ssm"
+            | "sso"
+            | "identitystore"
+    )
+}
+
 /// Calls that mark a legitimate scale-up: a deployment or a capacity change.
 pub fn is_scale_marker(action: &str) -> bool {
     matches!(

@@ -458,6 +458,13 @@ impl Engine {
                 }
             }
         }
+        // A Kubernetes service account's token: its credential id when the audit log names it.
+        let k8s_token = (ev.actor.principal_type
+            == Some(tripline_model::PrincipalType::K8sServiceAccount))
+        .then(|| match ev.actor.principal_id.as_deref() {
+            Some(id) => id.to_string(),
+            None => format!("token:{id}"),
+        });
         let c = Compact {
             t: ev.time.0,
             seq: self.seq,
@@ -469,7 +476,10 @@ impl Engine {
             agent: self.strings.id(&agent.family),
             region: self.strings.opt(ev.region.as_deref()),
             account: self.strings.opt(ev.account.as_deref()),
-            cred: self.strings.opt(key),
+            cred: match k8s_token.as_deref() {
+                Some(t) => self.strings.id(t),
+                None => self.strings.opt(key),
+            },
             tech: ev.techniques.bits(),
             resource: ev.resource.as_deref().map_or(0, features::hash),
             flags,
@@ -807,21 +817,29 @@ impl Engine {
                 run.fresh.drain(..excess);
             }
             let agent_kind = cx.kind == IdentityKind::AiAgent;
+            // Calling its own model is how an agent thinks, whatever its task.
+            let own_model = catalog::is_model_invocation(action);
             let outside_intent = agent_kind
+                && !own_model
                 && !cx.intent_services.is_empty()
                 && !cx.intent_services.contains(&e.service);
-            if outside_intent || (agent_kind && mature && new_service) {
+            if outside_intent || (agent_kind && !own_model && mature && new_service) {
                 novel_here += 1;
                 let base = if outside_intent {
                     "agent called a service outside its declared intent".to_string()
                 } else {
                     format!("agent called a service not used in {hist}")
                 };
-                // Reaching for secrets, IAM or compute outside the task is worse than a new read.
+                // Reaching for secrets, IAM or compute outside the task is worse than a new read;
+                // the identity and secrets control plane is worse than another data service.
                 let sev = if sensitive.is_some_and(|x| x.2 >= Severity::Medium) {
                     Severity::Critical
+                } else if catalog::is_control_plane_service(s.get(e.service))
+                    || e.flags & FL_DENIED != 0
+                {
+                    Severity::High
                 } else {
-                    catalog::BEH_AGENT_OUT_OF_INTENT.severity
+                    Severity::Medium
                 };
                 emit(
                     run,
@@ -1806,6 +1824,9 @@ fn trusted_workload(ident: &Identity) -> Workload {
 fn workload_of(ev: &Event) -> Workload {
     if ev.actor.ec2_role_delivery.is_some() {
         return Workload::Ec2Instance;
+    }
+    if ev.actor.principal_type == Some(tripline_model::PrincipalType::K8sServiceAccount) {
+        return Workload::K8sPod;
     }
     let ua = ev.user_agent.as_deref().unwrap_or("");
     if ua.contains("exec-env/AWS_Lambda") {

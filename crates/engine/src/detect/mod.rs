@@ -33,6 +33,8 @@ pub enum Workload {
     WebIdentity,
     /// Issued by an AWS service in a logged `AssumeRole`.
     ServiceIssued,
+    /// A Kubernetes service-account token (its credential id, or the account itself).
+    K8sPod,
 }
 
 impl Workload {
@@ -43,6 +45,7 @@ impl Workload {
             3 => Self::EcsTask,
             4 => Self::WebIdentity,
             5 => Self::ServiceIssued,
+            6 => Self::K8sPod,
             _ => Self::Unknown,
         }
     }
@@ -55,7 +58,15 @@ impl Workload {
             Self::EcsTask => "ECS task",
             Self::WebIdentity => "web-identity workload",
             Self::ServiceIssued => "AWS-service-issued session",
+            Self::K8sPod => "Kubernetes service-account token",
         }
+    }
+
+    /// Workloads whose code calls AWS through one SDK: a second client family on the same
+    /// session is someone else. (An instance runs agents, scripts and SDKs side by side, and a
+    /// web-identity session is a CI job's or a pod's: several clients are normal there.)
+    pub fn single_client(self) -> bool {
+        matches!(self, Self::Lambda | Self::EcsTask | Self::ServiceIssued)
     }
 
     /// Workloads that run inside AWS: their own calls come from AWS networks.

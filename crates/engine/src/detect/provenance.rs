@@ -34,6 +34,8 @@ struct Session {
     workload: Workload,
     first: Option<Consumer>,
     first_text: String,
+    /// The first consumer called from a private network (inside a VPC or a cluster).
+    first_private: bool,
     flagged: bool,
     bad_net: u32,
     bad_agent: u32,
@@ -53,7 +55,8 @@ impl Detector for Provenance {
         if ev.long_key && ev.net_class == NetClass::Public {
             self.key_networks.insert(ev.net_fine, (ev.identity, ev.t));
         }
-        if !ev.session || ev.cred == 0 || ev.via_service || ev.net_class == NetClass::AwsService {
+        let token = ev.session || ev.workload == Workload::K8sPod;
+        if !token || ev.cred == 0 || ev.via_service || ev.net_class == NetClass::AwsService {
             return;
         }
         let s = self.sessions.entry(ev.cred).or_default();
@@ -81,6 +84,7 @@ impl Detector for Provenance {
             Some(f) => f,
             None => {
                 s.first = Some(here);
+                s.first_private = ev.net_class == NetClass::Private;
                 s.first_text = format!("{} from {}", ev.agent_text, ev.net_coarse_text);
                 here
             }
@@ -90,7 +94,12 @@ impl Detector for Provenance {
             Some(format!("used by a desktop client ({})", ev.agent_text))
         } else if w.runs_in_aws() && ev.outside_aws {
             Some(format!("used from {}, outside AWS", ev.net_coarse_text))
-        } else if first.coarse != here.coarse && first.agent != here.agent {
+        } else if first.coarse != here.coarse
+            && first.agent != here.agent
+            && (w.single_client()
+                || ev.outside_aws
+                || (w == Workload::K8sPod && s.first_private && ev.net_class == NetClass::Public))
+        {
             Some(format!(
                 "one session key used by two consumers: {} first, then {} from {}",
                 s.first_text, ev.agent_text, ev.net_coarse_text
@@ -141,6 +150,7 @@ impl Detector for Provenance {
             summary: match w {
                 Workload::Ec2Instance => "instance credentials delivered by the EC2 metadata service were used outside the instance".to_string(),
                 Workload::Unknown => "one session credential was used by two consumers".to_string(),
+                Workload::K8sPod => "a service-account token was used outside its cluster".to_string(),
                 w => format!("the session credential of a {} was used outside it", w.as_str()),
             },
             value: Some(format!("{} {why}", ev.cred_text)),
@@ -222,49 +232,109 @@ mod tests {
     }
 
     #[test]
-    fn one_session_key_used_by_two_consumers_without_any_provenance() {
-        // No workload marker at all: a second network *and* a second client family.
-        let first = |id: &str, at: i64| {
-            role(
-                id,
-                at,
-                "etl",
-                "job-42",
-                "ASIAETL0000000000001",
-                "s3:GetObject",
-            )
-            .ip("198.51.100.10")
-        };
+    fn a_second_client_on_a_lambda_session_from_elsewhere_is_someone_else() {
+        // A Linux CLI (not a desktop) replaying the function's key: the runtime calls through
+        // one SDK, so a second client family from a second network is a second consumer.
         check(
             &[
-                first("a1", T0),
-                first("a2", T0 + MIN),
+                lambda("l1", T0),
+                lambda("l2", T0 + MIN),
                 role(
-                    "b1",
+                    "x1",
                     T0 + 3 * MIN,
-                    "etl",
-                    "job-42",
-                    "ASIAETL0000000000001",
+                    "orders-fn",
+                    "orders-fn",
+                    "ASIALAMBDA0000000001",
                     "iam:ListRoles",
                 )
                 .ua(VPS_CLI)
                 .ip("192.0.2.50"),
             ],
             expect![[r#"
-                arn:aws:iam::111122223333:role/etl score=50
-                  EXP_CREDENTIAL_OFF_WORKLOAD High [b1]
+                arn:aws:iam::111122223333:role/orders-fn score=62
+                  EXP_CREDENTIAL_OFF_WORKLOAD Critical [x1]
             "#]],
         );
-        // Near miss: the same client from a second address (a NAT gateway changed), or a
-        // second client on the same network (a script beside the SDK).
+    }
+
+    #[test]
+    fn an_instance_runs_several_clients_through_endpoints_and_nat() {
+        // Near miss: an instance's SDK through a VPC endpoint, its CloudWatch agent and a
+        // script's CLI through the NAT gateway. Several clients and networks are normal there;
+        // only AWS's ranges could tell a NAT address from a thief's.
+        let inst = |id: &str, at: i64| {
+            role(
+                id,
+                at,
+                "web",
+                "i-0abc123def4567890",
+                "ASIAEC20000000000001",
+                "s3:GetObject",
+            )
+            .imds()
+            .ip("10.0.3.4")
+        };
+        let events = [
+            inst("i1", T0),
+            inst("i2", T0 + MIN)
+                .ua("cwagent/1.3 (Linux; x86_64)")
+                .ip("52.94.10.20"),
+            inst("i3", T0 + 2 * MIN).ua(VPS_CLI).ip("52.94.10.20"),
+        ];
+        check(
+            &events,
+            expect![[r#"
+                arn:aws:iam::111122223333:role/web score=9
+            "#]],
+        );
+        // With the ranges, the NAT address is AWS's: still quiet. A thief's Linux box outside
+        // AWS is caught.
+        let ranges = ["52.94.0.0/16"];
+        check_with_ranges(
+            &events,
+            &ranges,
+            expect![[r#"
+                arn:aws:iam::111122223333:role/web score=9
+            "#]],
+        );
+        let mut stolen = events.to_vec();
+        stolen.push(inst("x1", T0 + 3 * MIN).ua(VPS_CLI).ip("192.0.2.50"));
+        check_with_ranges(
+            &stolen,
+            &ranges,
+            expect![[r#"
+                arn:aws:iam::111122223333:role/web score=62
+                  EXP_CREDENTIAL_OFF_WORKLOAD Critical [x1]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_service_account_token_that_leaves_the_cluster() {
+        let sa = "system:serviceaccount:checkout:checkout";
+        let pod = |id: &str, at: i64, verb: &str| {
+            k8s(id, at, sa, verb, "configmaps").ua("checkout/1.4 (linux/amd64) kubernetes/abc")
+        };
         check(
             &[
-                first("a1", T0),
-                first("a2", T0 + MIN).ip("192.0.2.50"),
-                first("a3", T0 + 2 * MIN).ua(VPS_CLI),
+                pod("p1", T0, "get"),
+                pod("p2", T0 + MIN, "list"),
+                k8s("x1", T0 + 2 * MIN, sa, "list", "secrets").ip("198.51.100.23"),
             ],
             expect![[r#"
-                arn:aws:iam::111122223333:role/etl score=9
+                system:serviceaccount:checkout:checkout score=62
+                  BEH_SENSITIVE_ACTION Medium [x1]
+                  EXP_CREDENTIAL_OFF_WORKLOAD Critical [x1]
+            "#]],
+        );
+        // Near miss: the same pod's second client inside the cluster.
+        check(
+            &[
+                pod("p1", T0, "get"),
+                k8s("p2", T0 + MIN, sa, "get", "configmaps").ip("10.0.9.9"),
+            ],
+            expect![[r#"
+                system:serviceaccount:checkout:checkout score=9
             "#]],
         );
     }
