@@ -188,7 +188,7 @@ mod tests {
             ],
             expect![[r#"
                 system:serviceaccount:ci:runner score=50
-                  BEH_K8S_PRIVILEGED_WORKLOAD High [p1]
+                  BEH_K8S_PRIVILEGED_WORKLOAD High [p1,g1]
             "#]],
         );
         check(
