@@ -834,9 +834,7 @@ impl Engine {
                 // the identity and secrets control plane is worse than another data service.
                 let sev = if sensitive.is_some_and(|x| x.2 >= Severity::Medium) {
                     Severity::Critical
-                } else if catalog::is_control_plane_service(s.get(e.service))
-                    || e.flags & FL_DENIED != 0
-                {
+                } else if catalog::is_control_plane_service(s.get(e.service)) {
                     Severity::High
                 } else {
                     Severity::Medium
