@@ -271,7 +271,26 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                 let conns = crate::respond::connectors(args.connectors.as_ref())?;
                 let led = tripline_respond::ledger::Ledger::open(&args.ledger)
                     .map_err(|e| Failure::usage(anyhow!(e)))?;
-                crate::respond::apply(&mut result, &policy, approve, &previous, &conns, &led)?;
+                let safety = crate::respond::Safety {
+                    max_evidence_age_secs: args.max_evidence_age,
+                    max_restricted: args.max_restricted,
+                    never_touch: args
+                        .never_touch
+                        .iter()
+                        .chain(&conns.settings.never_touch)
+                        .cloned()
+                        .collect(),
+                    now: now().0 / 1000,
+                };
+                crate::respond::apply(
+                    &mut result,
+                    &policy,
+                    approve,
+                    &previous,
+                    &conns,
+                    &led,
+                    &safety,
+                )?;
                 for o in &result.outcomes {
                     eprintln!(
                         "{:<8} {:<12} {} via {}: {}",
@@ -287,7 +306,8 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         };
         if let (Some(book), Some(path)) = (&book, &args.cases) {
             let at = now().0 / 1000;
-            let opened = crate::respond::open_cases(&result, book, at)?;
+            let opened =
+                crate::respond::open_cases(&result, book, at, args.default_owner.as_deref())?;
             eprintln!(
                 "{} open cases in {} (`tripline case list`)",
                 opened.len(),
