@@ -233,6 +233,18 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::internal(anyhow!(e).context("writing the quarantine file")))?;
     }
     result.apply_feedback(args.feedback.as_deref(), now())?;
+    if args.respond.is_none() {
+        // One source of recommendation: without --respond the table, JSON and OCSF still show
+        // the policy's decision (a dry run; no case is opened, nothing is carried out).
+        let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
+        crate::respond::decide(
+            &mut result,
+            &policy,
+            &Default::default(),
+            args.approve.as_ref(),
+            tripline_policy::Mode::Plan,
+        )?;
+    }
     if let Some(mode) = args.respond {
         result.respond_mode = Some(match mode {
             crate::cli::Respond::Plan => "plan",
@@ -407,6 +419,16 @@ pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
     for (p, why) in &result.stats.unreadable {
         eprintln!("unreadable: {}: {why}", p.display());
     }
+    // The same recommendation as `scan` shows: the default policy's decision (dry run).
+    let mut result = result;
+    let policy = crate::respond::load(&[], None)?;
+    crate::respond::decide(
+        &mut result,
+        &policy,
+        &Default::default(),
+        None,
+        tripline_policy::Mode::Plan,
+    )?;
     let mut out = std::io::stdout().lock();
     let found = report::explain(&result, &args.identity, &mut out)
         .map_err(|e| Failure::internal(anyhow!(e)))?;
