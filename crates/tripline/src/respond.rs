@@ -689,11 +689,16 @@ fn targets<'a>(
     base: &tripline_respond::ActionRequest,
     subject: &str,
     approval: Option<&tripline_policy::Approval>,
-    deny_actions: &[String],
 ) -> Vec<Call<'a>> {
     use tripline_policy::ActionKind;
     use tripline_respond::Connector;
     let mut out: Vec<Call<'a>> = Vec::new();
+    // The implicated actions, for the narrowest rung (set by `apply` from the signals).
+    let deny_actions: Vec<String> = base
+        .params
+        .get("deny_actions")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
     let request = |conn: &str, kind: &str| {
         let mut r = base.clone();
         r.kind = kind.to_string();
@@ -731,8 +736,8 @@ fn targets<'a>(
                 let routed = conns.aws_for(&identity.id, &account);
                 req.account = Some(account);
                 if let Some(o) = req.params.as_object_mut() {
-                    if aws_kind == "restrict" {
-                        o.insert("deny_actions".into(), serde_json::json!(deny_actions));
+                    if aws_kind != "restrict" {
+                        o.remove("deny_actions");
                     }
                     if let (Ok((_, settings)), "rotate") = (&routed, aws_kind) {
                         let file = settings
@@ -935,7 +940,7 @@ pub fn apply(
                 credential: key.clone(),
                 expires_in_secs: act.expires_in_secs,
                 reason: d.reasons.first().cloned().unwrap_or_default(),
-                params: serde_json::json!({"owner": i.owner, "case": case, "message": format!("{} ({:.0}, {})", i.id, a.score, a.level.as_str())}),
+                params: serde_json::json!({"owner": i.owner, "case": case, "deny_actions": deny_actions, "message": format!("{} ({:.0}, {})", i.id, a.score, a.level.as_str())}),
                 account: None,
             };
             let calls = targets(
@@ -946,7 +951,6 @@ pub fn apply(
                 &base,
                 &subject,
                 approval.as_ref(),
-                &deny_actions,
             );
             if calls.is_empty() {
                 outcomes.push(Outcome {
