@@ -1096,10 +1096,25 @@ pub fn apply(
     Ok(())
 }
 
+/// A store a command only reads must exist; the error names the flag that gives it.
+fn require_store(p: &std::path::Path, flag: &str, what: &str) -> Result<(), Failure> {
+    if p.exists() {
+        return Ok(());
+    }
+    Err(Failure::usage(anyhow!(
+        "{}: no such file; give {what} with {flag} FILE",
+        p.display()
+    )))
+}
+
 pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
     use crate::cli::ActionCommand;
     use tripline_respond::ledger;
-    crate::scan::require_exists(&args.ledger)?;
+    require_store(
+        &args.ledger,
+        "--ledger",
+        "the action ledger `scan --respond apply` wrote",
+    )?;
     let led = ledger::Ledger::open(&args.ledger).map_err(|e| Failure::usage(anyhow!(e)))?;
     match &args.command {
         ActionCommand::List => {
@@ -1342,7 +1357,11 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
         admins: args.admins.clone(),
         ..Default::default()
     };
-    crate::scan::require_exists(&args.cases)?;
+    require_store(
+        &args.cases,
+        "--cases",
+        "the case book `scan --respond … --cases` wrote",
+    )?;
     let book = tripline_respond::cases::CaseBook::open(&args.cases, cfg)
         .map_err(|e| Failure::usage(anyhow!(e)))?;
     let now = crate::scan::now().0 / 1000;
@@ -1395,7 +1414,11 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
     // (`sweep` itself always runs); otherwise the next `case sweep` carries it out.
     let sweep_now = match args.command {
         C::Sweep => {
-            crate::scan::require_exists(&args.ledger)?;
+            require_store(
+                &args.ledger,
+                "--ledger",
+                "the action ledger `scan --respond apply` wrote",
+            )?;
             true
         }
         C::Deny { .. } | C::Extend { .. } | C::Undo { .. } => {

@@ -233,18 +233,6 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::internal(anyhow!(e).context("writing the quarantine file")))?;
     }
     result.apply_feedback(args.feedback.as_deref(), now())?;
-    if args.respond.is_none() {
-        // One source of recommendation: without --respond the table, JSON and OCSF still show
-        // the policy's decision (a dry run; no case is opened, nothing is carried out).
-        let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
-        crate::respond::decide(
-            &mut result,
-            &policy,
-            &Default::default(),
-            args.approve.as_ref(),
-            tripline_policy::Mode::Plan,
-        )?;
-    }
     if let Some(mode) = args.respond {
         result.respond_mode = Some(match mode {
             crate::cli::Respond::Plan => "plan",
@@ -336,6 +324,19 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
     if let Some(p) = &args.evidence {
         let n = crate::evidence::record_scan(p, &result)?;
         eprintln!("appended {n} evidence records to {}", p.display());
+    }
+    if args.respond.is_none() {
+        // One source of recommendation: without --respond the table, JSON and OCSF still show
+        // the policy's decision (a dry run: no case, nothing carried out, and not recorded as
+        // a response in the evidence, which was written above).
+        let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
+        crate::respond::decide(
+            &mut result,
+            &policy,
+            &Default::default(),
+            args.approve.as_ref(),
+            tripline_policy::Mode::Plan,
+        )?;
     }
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())

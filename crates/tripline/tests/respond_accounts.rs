@@ -336,7 +336,20 @@ fn only_the_identitys_own_account_is_changed_stale_input_is_refused_and_the_cap_
     );
 
     // The next run, with room: the other prod role now, the first one is already applied.
-    let doc = org.scan(&fresh, &[]);
+    // Its cases (the identities have no owner in any owners file) go to the default owner.
+    let cases = org.path("cases.sqlite");
+    let doc = org.scan(
+        &fresh,
+        &["--cases", &cases, "--default-owner", "secops@example.com"],
+    );
+    let list = stdout_ok(tripline().args(["case", "--cases", &cases, "list"]));
+    assert!(
+        list.lines()
+            .filter(|l| l.contains(&prod_orders))
+            .all(|l| l.contains("owner secops@example.com")),
+        "{list}"
+    );
+    assert!(list.contains(&prod_orders), "{list}");
     let first = statuses(&doc, done_id);
     assert!(first.iter().any(|s| s == "already_applied"), "{first:?}");
     assert!(!first.iter().any(|s| s == "applied"), "{first:?}");
@@ -347,4 +360,22 @@ fn only_the_identitys_own_account_is_changed_stale_input_is_refused_and_the_cap_
     };
     assert!(statuses(&doc, other).iter().any(|s| s == "applied"));
     assert!(policies(&org.dev, "gha-deploy-orders").is_empty());
+}
+
+/// Commands that read a ledger or a case book say which flag gives it.
+#[test]
+fn missing_stores_name_their_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nope.sqlite");
+    let missing = missing.to_str().unwrap();
+    for (args, flag) in [
+        (vec!["action", "--ledger", missing, "list"], "--ledger"),
+        (vec!["case", "--cases", missing, "list"], "--cases"),
+    ] {
+        let out = tripline().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag) && err.contains("no such file"), "{err}");
+    }
+    assert!(!tmp.path().join("nope.sqlite").exists(), "nothing created");
 }
