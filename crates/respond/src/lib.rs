@@ -11,10 +11,12 @@ pub mod aws;
 pub mod cases;
 pub mod ladder;
 pub mod ledger;
+pub mod outcome;
 pub mod vault;
 pub mod webhook;
 
 pub use action::{AccountRef, ActionRequest, Applied, ConnectorError, Plan};
+pub use outcome::{OutcomeStatus, SweepWhat};
 
 /// Where a connector writes what it has done so far inside one `apply`, so a rerun after a crash
 /// can continue or clean up. [`ledger::Ledger`] provides the durable one; [`NoJournal`] keeps it in

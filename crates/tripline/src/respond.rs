@@ -285,42 +285,7 @@ impl VaultConfig {
     }
 }
 
-/// What happened to one planned action under `--respond apply`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeStatus {
-    /// Carried out in this run.
-    Applied,
-    /// Found applied by an earlier run (same action id): nothing changed this time.
-    AlreadyApplied,
-    /// Waits for an approval.
-    Held,
-    /// Not carried out, for the reason in the detail (no connector, undone earlier, a cap, …).
-    Skipped,
-    /// Refused before any change: the identity's account is not served, the evidence is too
-    /// old, or the identity is on the never-touch list.
-    Refused,
-    Failed,
-}
-
-impl OutcomeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::AlreadyApplied => "already applied",
-            Self::Held => "held",
-            Self::Skipped => "skipped",
-            Self::Refused => "refused",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-impl std::fmt::Display for OutcomeStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
-}
+pub use tripline_respond::{OutcomeStatus, SweepWhat};
 
 /// What happened to one planned action under `--respond apply`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -733,6 +698,11 @@ fn targets<'a>(
                     _ => "deny_all",
                 };
                 let mut req = request("aws", aws_kind);
+                if aws_kind == "deny_all" && req.expires_in_secs.is_none() {
+                    // Containment of a role is a full deny, time-boxed like every restriction.
+                    req.expires_in_secs =
+                        Some(tripline_policy::GuardrailConfig::default().max_restriction_secs);
+                }
                 let routed = conns.aws_for(&identity.id, &account);
                 req.account = Some(account);
                 if let Some(o) = req.params.as_object_mut() {
@@ -1241,7 +1211,7 @@ pub struct SweepStep {
     pub identity: String,
     pub action_id: Option<String>,
     /// `undone`, `extended`, `expired`, `escalated`, or `failed`.
-    pub what: &'static str,
+    pub what: SweepWhat,
     pub detail: String,
 }
 
@@ -1266,7 +1236,7 @@ pub fn sweep(
     let internal = |e: &dyn std::fmt::Display| Failure::internal(anyhow!("{e}"));
     let mut steps = Vec::new();
     for case in book.list().map_err(|e| internal(&e))? {
-        let step = |action_id: Option<&str>, what: &'static str, detail: String| SweepStep {
+        let step = |action_id: Option<&str>, what: SweepWhat, detail: String| SweepStep {
             case: case.id.clone(),
             identity: case.identity.clone(),
             action_id: action_id.map(str::to_string),
@@ -1290,12 +1260,16 @@ pub fn sweep(
         let until = case.restriction_expires_at.unwrap_or(i64::MAX);
         let restricted = case.state == CaseState::Restricted && until != i64::MAX;
         let restrictions = live.iter().filter(|(a, _)| a.expires_at.is_some());
-        let (chosen, what, then): (Vec<_>, &'static str, Option<Then>) = if case.undo_requested {
-            (live.iter().collect(), "undone", Some(CaseBook::undo_done))
+        let (chosen, what, then): (Vec<_>, SweepWhat, Option<Then>) = if case.undo_requested {
+            (
+                live.iter().collect(),
+                SweepWhat::Undone,
+                Some(CaseBook::undo_done),
+            )
         } else if restricted && until <= now {
             (
                 restrictions.collect(),
-                "expired",
+                SweepWhat::Expired,
                 Some(CaseBook::restriction_ended),
             )
         } else if restricted {
@@ -1303,7 +1277,11 @@ pub fn sweep(
             let behind = |(_, applied): &&(_, tripline_respond::Applied)| {
                 applied_expiry(applied).is_none_or(|end| end < until)
             };
-            (restrictions.filter(behind).collect(), "extended", None)
+            (
+                restrictions.filter(behind).collect(),
+                SweepWhat::Extended,
+                None,
+            )
         } else {
             continue;
         };
@@ -1311,7 +1289,7 @@ pub fn sweep(
         for (a, applied) in chosen {
             let done = match conns.for_record(&a.connector, &case.identity) {
                 Err(e) => Err(e),
-                Ok(c) if what == "extended" => c
+                Ok(c) if what == SweepWhat::Extended => c
                     .extend(applied, until)
                     .and_then(|new| led.finish(&a.action_id, &new))
                     .map_err(|e| e.to_string()),
@@ -1323,14 +1301,18 @@ pub fn sweep(
                     Some(&a.action_id),
                     what,
                     match what {
-                        "undone" => "at the owner's request".to_string(),
-                        "expired" => format!("ended at {end}"),
+                        SweepWhat::Undone => "at the owner's request".to_string(),
+                        SweepWhat::Expired => format!("ended at {end}"),
                         _ => format!("now ends at {end}"),
                     },
                 ),
                 Err(e) => {
                     all_ok = false;
-                    step(Some(&a.action_id), "failed", format!("{what}: {e}"))
+                    step(
+                        Some(&a.action_id),
+                        SweepWhat::Failed,
+                        format!("{what}: {e}"),
+                    )
                 }
             });
         }
@@ -1344,7 +1326,7 @@ pub fn sweep(
             case: id,
             identity: case.identity,
             action_id: None,
-            what: "escalated",
+            what: SweepWhat::Escalated,
             detail: format!("owner silent; now at {}", case.tier),
         });
     }
@@ -1432,7 +1414,7 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::usage(anyhow!(e)))?;
         let steps = sweep(&book, &led, &conns, now)?;
         report_sweep(&steps, args.evidence.as_deref())?;
-        if steps.iter().any(|s| s.what == "failed") {
+        if steps.iter().any(|s| s.what == SweepWhat::Failed) {
             return Ok(1);
         }
     }
@@ -1469,7 +1451,7 @@ pub fn report_sweep(
                 .clone()
                 .unwrap_or_else(|| format!("case {}", s.case)),
             identity: s.identity.clone(),
-            phase: if s.what == "extended" {
+            phase: if s.what == SweepWhat::Extended {
                 tripline_store::Phase::Apply
             } else {
                 tripline_store::Phase::Undo
