@@ -401,7 +401,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ID")]
     pub never_touch: Vec<String>,
     /// Who a case goes to when its identity has no owner in the owners file (without it, such
-    /// cases are for the admins, and a request to nobody escalates at its deadline).
+    /// cases stay open for the admins; no request waits on nobody).
     #[arg(long, value_name = "OWNER")]
     pub default_owner: Option<String>,
     /// Policy files (.rego) replacing the shipped default policy.

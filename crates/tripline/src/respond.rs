@@ -1170,10 +1170,20 @@ pub fn open_cases(
                 now,
             )
             .map_err(|e| Failure::internal(anyhow!(e)))?;
+        let asks_owner = d.has(ActionKind::OwnerReview)
+            || d.has(ActionKind::StepUp)
+            || d.has(ActionKind::Contain);
+        if case.owner.is_none() && asks_owner {
+            // Nobody to wait for: the case stays open for the admins (`tripline case … --admin`),
+            // it does not sit out an owner's deadline.
+            eprintln!(
+                "case {} has no owner: it is for the admins (give --default-owner to route such cases)",
+                case.id
+            );
+        }
         if case.state == tripline_respond::cases::CaseState::Open
-            && (d.has(ActionKind::OwnerReview)
-                || d.has(ActionKind::StepUp)
-                || d.has(ActionKind::Contain))
+            && case.owner.is_some()
+            && asks_owner
         {
             book.request_owner(&case.id, now)
                 .map_err(|e| Failure::internal(anyhow!(e)))?;

@@ -81,6 +81,21 @@ fn the_table_next_step_is_the_policy_tier_for_every_identity() {
             .count();
         assert_eq!(rows, *n, "tier {tier}\n{table}");
     }
+    // `explain` prints the same recommendation and the policy's reasons.
+    let top = idents
+        .iter()
+        .find(|i| i["decision"]["tier"].is_string() && i["decision"]["tier"] != "observe")
+        .unwrap();
+    let explained = stdout_ok(
+        tripline()
+            .args(["explain", top["id"].as_str().unwrap()])
+            .args(&input),
+    );
+    assert!(
+        explained.contains(top["next_step"].as_str().unwrap()),
+        "{explained}"
+    );
+    assert!(explained.contains("policy: "), "{explained}");
     // OCSF carries the same text.
     let ocsf = stdout_ok(
         tripline()
