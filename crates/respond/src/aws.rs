@@ -285,8 +285,57 @@ fn restriction_of(req: &ActionRequest, now: i64) -> Result<Restriction, Connecto
     }
 }
 
-fn is_restriction_kind(kind: &str) -> bool {
-    matches!(kind, "restrict" | "reset_sessions" | "deny_all")
+/// What the AWS connector does, parsed once from `ActionRequest::kind` (the ledger keeps the
+/// string form, so records stay readable and stable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AwsAction {
+    /// Deactivate the user's access key (containment; irreversible in the policy's sense).
+    Contain,
+    /// The same as `Contain`, by its plain name.
+    DeactivateKey,
+    Rotate,
+    /// The narrowest rung: deny the implicated actions.
+    Restrict,
+    ResetSessions,
+    DenyAll,
+    IssueCredentials,
+}
+
+impl AwsAction {
+    pub const ALL: [AwsAction; 7] = [
+        Self::Contain,
+        Self::DeactivateKey,
+        Self::Rotate,
+        Self::Restrict,
+        Self::ResetSessions,
+        Self::DenyAll,
+        Self::IssueCredentials,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Contain => "contain",
+            Self::DeactivateKey => "deactivate_key",
+            Self::Rotate => "rotate",
+            Self::Restrict => "restrict",
+            Self::ResetSessions => "reset_sessions",
+            Self::DenyAll => "deny_all",
+            Self::IssueCredentials => "issue_credentials",
+        }
+    }
+
+    /// The kind a request names, or `Unsupported`.
+    pub fn parse(kind: &str) -> Result<AwsAction, ConnectorError> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == kind)
+            .ok_or_else(|| ConnectorError::Unsupported(kind.to_string()))
+    }
+
+    /// An inline deny policy (a rung of [`crate::ladder`]).
+    pub fn is_restriction(self) -> bool {
+        matches!(self, Self::Restrict | Self::ResetSessions | Self::DenyAll)
+    }
 }
 
 fn rfc3339(secs: i64) -> String {
@@ -1223,8 +1272,8 @@ impl Connector for AwsConnector {
 
     fn plan(&self, req: &ActionRequest) -> Result<Plan, ConnectorError> {
         self.check_target(&req.identity, req.account.as_ref())?;
-        let (steps, reversible) = match req.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        let (steps, reversible) = match AwsAction::parse(&req.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = user_of(req)?;
                 let key = credential_of(req)?;
                 (
@@ -1236,7 +1285,7 @@ impl Connector for AwsConnector {
                     true,
                 )
             }
-            "rotate" => {
+            AwsAction::Rotate => {
                 let user = user_of(req)?;
                 let key = credential_of(req)?;
                 let overlap = at(&req.params, "overlap_secs").as_u64().unwrap_or(0);
@@ -1251,7 +1300,7 @@ impl Connector for AwsConnector {
                     true,
                 )
             }
-            k if is_restriction_kind(k) => {
+            k if k.is_restriction() => {
                 let principal = Principal::parse(&req.identity)?;
                 let restriction = restriction_of(req, now_secs())?;
                 let (op, name) = match &principal {
@@ -1283,7 +1332,8 @@ impl Connector for AwsConnector {
                     ),
                     (_, None) => {
                         return Err(ConnectorError::Invalid(format!(
-                            "{k}: a restriction needs expires_in_secs"
+                            "{}: a restriction needs expires_in_secs",
+                            k.as_str()
                         )))
                     }
                 };
@@ -1296,7 +1346,7 @@ impl Connector for AwsConnector {
                     true,
                 )
             }
-            "issue_credentials" => {
+            AwsAction::IssueCredentials => {
                 let duration = req.expires_in_secs.unwrap_or(900).clamp(900, 43_200);
                 (
                     vec![
@@ -1313,7 +1363,9 @@ impl Connector for AwsConnector {
                     true,
                 )
             }
-            other => return Err(ConnectorError::Unsupported(other.to_string())),
+            AwsAction::ResetSessions | AwsAction::Restrict | AwsAction::DenyAll => {
+                return Err(ConnectorError::Unsupported(req.kind.clone()))
+            }
         };
         Ok(Plan {
             action_id: req.action_id.clone(),
@@ -1333,19 +1385,20 @@ impl Connector for AwsConnector {
         journal: &mut dyn Journal,
     ) -> Result<Applied, ConnectorError> {
         self.check_target(&req.identity, req.account.as_ref())?;
-        match req.kind.as_str() {
-            "contain" | "deactivate_key" => self.apply_contain(req, journal),
-            "rotate" => self.apply_rotate(req, journal),
-            k if is_restriction_kind(k) => self.apply_restrict(req, journal),
-            "issue_credentials" => self.apply_issue(req),
-            other => Err(ConnectorError::Unsupported(other.to_string())),
+        match AwsAction::parse(&req.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => self.apply_contain(req, journal),
+            AwsAction::Rotate => self.apply_rotate(req, journal),
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
+                self.apply_restrict(req, journal)
+            }
+            AwsAction::IssueCredentials => self.apply_issue(req),
         }
     }
 
     fn verify(&self, applied: &Applied) -> Result<bool, ConnectorError> {
         self.check_target(&applied.identity, None)?;
-        match applied.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        match AwsAction::parse(&applied.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = str_field(&applied.undo, "user")?;
                 let key = str_field(&applied.undo, "key")?;
                 Ok(self
@@ -1353,7 +1406,7 @@ impl Connector for AwsConnector {
                     .iter()
                     .any(|(k, s)| k == key && *s == StatusType::Inactive))
             }
-            "rotate" => {
+            AwsAction::Rotate => {
                 let user = str_field(&applied.undo, "user")?;
                 let old = str_field(&applied.undo, "old_key")?;
                 let new = str_field(&applied.undo, "new_key")?;
@@ -1366,36 +1419,41 @@ impl Connector for AwsConnector {
                     .all(|(k, s)| k != old || *s == StatusType::Inactive);
                 Ok(new_ok && old_ok)
             }
-            k if is_restriction_kind(k) => self.verify_restrict(applied),
-            "issue_credentials" => {
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
+                self.verify_restrict(applied)
+            }
+            AwsAction::IssueCredentials => {
                 Ok(at(&applied.undo, "expiration_secs").as_i64().unwrap_or(0) > now_secs())
             }
-            other => Err(ConnectorError::Unsupported(other.to_string())),
         }
     }
 
     fn extend(&self, applied: &Applied, expires_at: i64) -> Result<Applied, ConnectorError> {
         self.check_target(&applied.identity, None)?;
-        match applied.kind.as_str() {
-            k if is_restriction_kind(k) => self.extend_restrict(applied, expires_at),
-            other => Err(ConnectorError::Unsupported(format!("extend {other}"))),
+        match AwsAction::parse(&applied.kind)? {
+            k if k.is_restriction() => self.extend_restrict(applied, expires_at),
+            other => Err(ConnectorError::Unsupported(format!(
+                "extend {}",
+                other.as_str()
+            ))),
         }
     }
 
     fn undo(&self, applied: &Applied) -> Result<(), ConnectorError> {
         self.check_target(&applied.identity, None)?;
-        match applied.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        match AwsAction::parse(&applied.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = str_field(&applied.undo, "user")?;
                 let key = str_field(&applied.undo, "key")?;
                 let prev = str_field(&applied.undo, "prev_status")?;
                 self.set_key_status(user, key, StatusType::from(prev))
             }
-            "rotate" => self.undo_rotate(applied),
-            k if is_restriction_kind(k) => self.undo_restrict(applied),
+            AwsAction::Rotate => self.undo_rotate(applied),
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
+                self.undo_restrict(applied)
+            }
             // Nothing to undo: STS credentials expire by themselves.
-            "issue_credentials" => Ok(()),
-            other => Err(ConnectorError::Unsupported(other.to_string())),
+            AwsAction::IssueCredentials => Ok(()),
         }
     }
 
@@ -1409,8 +1467,8 @@ impl Connector for AwsConnector {
             return Ok(None);
         };
         self.check_target(&req.identity, req.account.as_ref())?;
-        match req.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        match AwsAction::parse(&req.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = user_of(req)?;
                 let key = credential_of(req)?;
                 let prev = str_field(partial, "prev_status")?;
@@ -1420,8 +1478,8 @@ impl Connector for AwsConnector {
                     .any(|(k, s)| *k == key && *s == StatusType::Inactive);
                 Ok(inactive.then(|| contain_applied(req, &user, &key, prev)))
             }
-            "rotate" => self.reconcile_rotate(req, partial),
-            k if is_restriction_kind(k) => {
+            AwsAction::Rotate => self.reconcile_rotate(req, partial),
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
                 let principal = Principal::parse(&req.identity)?;
                 let name = str_field(partial, "policy_name")?;
                 let expiry = str_field(partial, "expiry")?;

@@ -690,15 +690,16 @@ fn targets<'a>(
                 (conns.aws.is_empty(), is_iam(&identity.id), account)
             {
                 let is_user = identity.id.contains(":user/");
+                use tripline_respond::aws::AwsAction;
                 let aws_kind = match kind {
-                    ActionKind::Restrict => "restrict",
-                    ActionKind::Rotate | ActionKind::ResetSessions if is_user => "rotate",
-                    ActionKind::Rotate | ActionKind::ResetSessions => "reset_sessions",
-                    ActionKind::Contain if is_user && key.is_some() => "contain",
-                    _ => "deny_all",
+                    ActionKind::Restrict => AwsAction::Restrict,
+                    ActionKind::Rotate | ActionKind::ResetSessions if is_user => AwsAction::Rotate,
+                    ActionKind::Rotate | ActionKind::ResetSessions => AwsAction::ResetSessions,
+                    ActionKind::Contain if is_user && key.is_some() => AwsAction::Contain,
+                    _ => AwsAction::DenyAll,
                 };
-                let mut req = request("aws", aws_kind);
-                if aws_kind == "deny_all" && req.expires_in_secs.is_none() {
+                let mut req = request("aws", aws_kind.as_str());
+                if aws_kind == AwsAction::DenyAll && req.expires_in_secs.is_none() {
                     // Containment of a role is a full deny, time-boxed like every restriction.
                     req.expires_in_secs =
                         Some(tripline_policy::GuardrailConfig::default().max_restriction_secs);
@@ -706,10 +707,10 @@ fn targets<'a>(
                 let routed = conns.aws_for(&identity.id, &account);
                 req.account = Some(account);
                 if let Some(o) = req.params.as_object_mut() {
-                    if aws_kind != "restrict" {
+                    if aws_kind != AwsAction::Restrict {
                         o.remove("deny_actions");
                     }
-                    if let (Ok((_, settings)), "rotate") = (&routed, aws_kind) {
+                    if let (Ok((_, settings)), AwsAction::Rotate) = (&routed, aws_kind) {
                         let file = settings
                             .secrets_dir
                             .join(format!("{}.json", req.action_id.replace(['/', ':'], "_")));
@@ -722,11 +723,11 @@ fn targets<'a>(
                 }
                 let conn = match routed {
                     Err(e) => Route::Refused(e),
-                    Ok(_) if aws_kind == "restrict" && deny_actions.is_empty() => Route::Skipped(
+                    Ok(_) if aws_kind == AwsAction::Restrict && deny_actions.is_empty() => Route::Skipped(
                         "nothing narrow to deny: no sensitive call or new service in the signals (owner review instead)"
                             .into(),
                     ),
-                    Ok(_) if aws_kind == "rotate" && key.is_none() => Route::Skipped(
+                    Ok(_) if aws_kind == AwsAction::Rotate && key.is_none() => Route::Skipped(
                         "no access key of this user is known to rotate (owner review instead)"
                             .into(),
                     ),
