@@ -3,6 +3,12 @@
 # Staged, proportionate and reversible: observe → notify → step_up → jit_restrict (time-boxed)
 # → rotate (short-lived credential reset) → owner_review → contain.
 #
+# Restrictions, narrowest first: `restrict` denies only the implicated actions (the sensitive
+# calls and services in the signals) for a time box; `reset_sessions` revokes a role's active
+# sessions (a role's credential reset: its workloads fetch fresh ones, a stolen copy dies);
+# `rotate` rotates a user's key; `contain` (full deny or key deactivation) needs an approval,
+# which the guardrails enforce.
+#
 # Every number lives in data.escalation (policies/default-data.json), so a backtest can sweep
 # thresholds without editing this file. The Rust side checks this file at load (every `input.`
 # and `data.escalation.` reference must exist, the decision must have the required shape) and
@@ -175,7 +181,16 @@ tier := raw_tier if {
 # ---------------------------------------------------------------------------------------------
 # Actions: each tier adds the least disruptive step that answers it.
 
-action_order := ["notify", "step_up", "restrict", "rotate", "owner_review", "contain"]
+action_order := ["notify", "step_up", "restrict", "reset_sessions", "rotate", "owner_review", "contain"]
+
+# A role has no key to rotate: its credential reset is a session reset.
+is_role if contains(input.identity.id, ":role/")
+
+is_role if contains(input.identity.id, ":assumed-role/")
+
+credential_reset := "reset_sessions" if is_role
+
+else := "rotate"
 
 action_set contains "notify" if tier >= notify
 
@@ -195,9 +210,9 @@ action_set contains "restrict" if {
 
 action_set contains "restrict" if tier == contain
 
-action_set contains "rotate" if tier == rotate
+action_set contains credential_reset if tier == rotate
 
-action_set contains "rotate" if {
+action_set contains credential_reset if {
 	tier >= notify
 	credential_driven
 }
@@ -210,6 +225,7 @@ reversible := {
 	"notify": true,
 	"step_up": true,
 	"restrict": true,
+	"reset_sessions": true,
 	"rotate": true,
 	"owner_review": true,
 	"contain": false,
@@ -218,7 +234,8 @@ reversible := {
 undo := {
 	"notify": "nothing to undo: a notification only",
 	"step_up": "remove the step-up (re-verification) requirement; it also lapses at expiry",
-	"restrict": "delete the time-boxed deny policy; its aws:CurrentTime condition lapses at expiry",
+	"restrict": "delete the time-boxed deny of the implicated actions; its aws:CurrentTime condition lapses at expiry",
+	"reset_sessions": "delete the session-reset deny (aws:TokenIssueTime); it is inert once the sessions it denies have expired",
 	"rotate": "reactivate the previous key (deactivated, not deleted); the short-lived replacement expires on its own",
 	"owner_review": "close the review case",
 	"contain": "a deactivated key can be reactivated by an administrator; a deleted key cannot be restored",
@@ -256,6 +273,13 @@ reasons contains msg if {
 
 reasons contains msg if {
 	credential_driven
+	is_role
+	msg := sprintf("credential exposure (%s) of a role is answered by a session reset: sessions issued before now are denied, fresh ones work", [concat(", ", sort([c | some c in credential_signals]))])
+}
+
+reasons contains msg if {
+	credential_driven
+	not is_role
 	msg := sprintf("credential exposure (%s) is answered by rotation to a short-lived credential", [concat(", ", sort([c | some c in credential_signals]))])
 }
 

@@ -88,11 +88,20 @@ test_quiet_identity_is_observed if {
 	count(d.actions) == 0
 }
 
-test_stolen_instance_credentials_are_rotated if {
+test_stolen_role_session_is_answered_by_a_session_reset if {
 	d := escalation.decision with input as stolen_instance_credentials
 	d.tier == "rotate"
-	"rotate" in action_types(d)
+	"reset_sessions" in action_types(d)
+	not "rotate" in action_types(d)
+	not "contain" in action_types(d)
 	"notify" in action_types(d)
+}
+
+test_a_users_exposed_key_is_rotated if {
+	user := object.union(stolen_instance_credentials.identity, {"id": "arn:aws:iam::123456789012:user/ci"})
+	d := escalation.decision with input as object.union(stolen_instance_credentials, {"identity": user})
+	"rotate" in action_types(d)
+	not "reset_sessions" in action_types(d)
 }
 
 test_low_privilege_drift_is_never_contained if {

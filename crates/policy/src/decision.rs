@@ -14,7 +14,12 @@ pub use tripline_model::Tier;
 pub enum ActionKind {
     Notify,
     StepUp,
+    /// Deny the implicated actions for a time box (the narrowest restriction).
     Restrict,
+    /// Revoke a role's active sessions (deny sessions issued before now); the role's workloads
+    /// fetch fresh credentials by themselves. A role's answer to stolen credentials.
+    ResetSessions,
+    /// Rotate a user's access key.
     Rotate,
     OwnerReview,
     /// Disable or delete the credential: irreversible, needs an approval.
@@ -22,10 +27,11 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 6] = [
+    pub const ALL: [ActionKind; 7] = [
         Self::Notify,
         Self::StepUp,
         Self::Restrict,
+        Self::ResetSessions,
         Self::Rotate,
         Self::OwnerReview,
         Self::Contain,
@@ -36,6 +42,7 @@ impl ActionKind {
             Self::Notify => "notify",
             Self::StepUp => "step_up",
             Self::Restrict => "restrict",
+            Self::ResetSessions => "reset_sessions",
             Self::Rotate => "rotate",
             Self::OwnerReview => "owner_review",
             Self::Contain => "contain",

@@ -120,6 +120,9 @@ fn default_undo(kind: ActionKind) -> &'static str {
         ActionKind::Notify => "nothing to undo: a notification only",
         ActionKind::StepUp => "remove the step-up requirement",
         ActionKind::Restrict => "remove the restriction",
+        ActionKind::ResetSessions => {
+            "delete the session-reset deny; sessions issued before it work again"
+        }
         ActionKind::Rotate => "reactivate the previous credential",
         ActionKind::OwnerReview => "close the review case",
         ActionKind::Contain => "re-enable the credential if it was deactivated, not deleted",

@@ -206,21 +206,18 @@ fn stolen_instance_credentials_are_rotated_not_silently_notified() {
             reasons(&d)
         );
         assert!(
-            d.has(ActionKind::Rotate) || d.has(ActionKind::Restrict),
-            "{d:?}"
+            d.has(ActionKind::ResetSessions),
+            "a role's stolen credentials are answered by a session reset: {d:?}"
         );
-        assert!(
-            d.has(ActionKind::Rotate),
-            "credential exposure is answered by rotation"
-        );
+        assert!(!d.has(ActionKind::Contain), "{d:?}");
         assert!(d.has(ActionKind::Notify), "the owner hears about it");
         assert!(
             reasons(&d).contains("EXP_CREDENTIAL_OFF_WORKLOAD"),
             "{}",
             reasons(&d)
         );
-        let rotate = d.action(ActionKind::Rotate).unwrap();
-        assert!(rotate.reversible && rotate.expires_in_secs.is_some());
+        let reset = d.action(ActionKind::ResetSessions).unwrap();
+        assert!(reset.reversible);
     }
     // A shared credential (medium) with exposure dominating is rotated too, once worth a look.
     let shared = input(

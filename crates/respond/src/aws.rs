@@ -7,9 +7,13 @@
 //!   `params.overlap_secs` (default 0), deactivate the old key. The old key is deleted only by
 //!   [`AwsConnector::confirm_rotation`], never automatically. Undo reactivates the old key and
 //!   deletes the new one.
-//! - `restrict`: an inline policy `tripline-restrict-<action id>` on the user or role that denies
-//!   everything until `aws:CurrentTime` passes the expiry: it expires by itself, without
-//!   Tripline, because AWS evaluates the condition. Undo deletes the policy.
+//! - the restriction ladder ([`crate::ladder`]), each an inline policy
+//!   `tripline-<kind>-<short case id>` on the user or role, undone by deleting it:
+//!   `restrict` denies only `params.deny_actions` (optionally only outside `params.networks`)
+//!   until `aws:CurrentTime` passes the expiry; `reset_sessions` (roles) denies every session
+//!   issued before now (`aws:TokenIssueTime`); `deny_all` denies everything until the expiry
+//!   (containment: the policy guardrails clear it only with an approval). The time-boxed ones
+//!   expire by themselves, without Tripline, because AWS evaluates the condition.
 //! - `issue_credentials`: STS `AssumeRole` on the role ARN `req.identity`, `DurationSeconds`
 //!   from `expires_in_secs` (at least 900), inline session policy from `params.session_policy`.
 //!   Nothing to undo: the credentials expire.
@@ -32,7 +36,10 @@ use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_iam::types::StatusType;
 use serde_json::{json, Value};
 
-use crate::{ActionRequest, Applied, Connector, ConnectorError, Journal, NoJournal, Plan};
+use crate::ladder::{self, KnownNetworks, Restriction};
+use crate::{
+    AccountRef, ActionRequest, Applied, Connector, ConnectorError, Journal, NoJournal, Plan,
+};
 
 const NAME: &str = "aws";
 
@@ -71,19 +78,54 @@ pub type SecretSink = Box<dyn Fn(&str, Secret) -> Result<(), String> + Send + Sy
 /// Test hook: called with the new key id right after `CreateAccessKey` was recorded.
 pub type KeyCreatedHook = Box<dyn Fn(&str) + Send + Sync>;
 
-/// The AWS connector.
+/// Who the connector's credentials belong to, from `sts:GetCallerIdentity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's ARN (`arn:aws:sts::<acct>:assumed-role/<role>/<session>`, a user ARN, …).
+    pub arn: String,
+    pub account: AccountRef,
+}
+
+impl Caller {
+    /// The IAM identity behind the caller (an assumed role's role ARN, or the user ARN), so the
+    /// response role itself can be kept out of reach of automatic actions.
+    pub fn principal_arn(&self) -> String {
+        let rest = self.arn.splitn(6, ':').nth(5).unwrap_or_default();
+        match rest.strip_prefix("assumed-role/") {
+            Some(r) => format!(
+                "arn:{}:iam::{}:role/{}",
+                self.account.partition,
+                self.account.account,
+                r.split('/').next().unwrap_or_default()
+            ),
+            None => self.arn.clone(),
+        }
+    }
+}
+
+/// The AWS connector. It acts in exactly one account: the one its credentials belong to, which
+/// it reads with `sts:GetCallerIdentity` before its first call (and which must equal the
+/// configured account, when one is given). Every request for an identity in another account or
+/// partition is refused with [`ConnectorError::WrongAccount`] before any change.
 pub struct AwsConnector {
     rt: tokio::runtime::Runtime,
     iam: aws_sdk_iam::Client,
     sts: aws_sdk_sts::Client,
     sink: Option<SecretSink>,
     on_key_created: Option<KeyCreatedHook>,
+    endpoint_url: Option<String>,
+    region: String,
+    /// The account the configuration says these credentials are for.
+    expected_account: Option<String>,
+    caller: std::sync::OnceLock<Caller>,
 }
 
 impl fmt::Debug for AwsConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AwsConnector")
             .field("has_secret_sink", &self.sink.is_some())
+            .field("expected_account", &self.expected_account)
+            .field("caller", &self.caller.get())
             .finish_non_exhaustive()
     }
 }
@@ -186,29 +228,114 @@ fn credential_of(req: &ActionRequest) -> Result<String, ConnectorError> {
         .ok_or_else(|| ConnectorError::Invalid(format!("{}: needs req.credential", req.kind)))
 }
 
-/// `tripline-restrict-<action id, restricted to the characters IAM allows, ≤ 24 chars>`.
-pub fn restrict_policy_name(action_id: &str) -> String {
-    let short: String = action_id
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c))
-        .take(24)
-        .collect();
-    format!("tripline-restrict-{short}")
+/// The inline policy name of a restriction request: `tripline-<kind>-<short id of the case>`
+/// (`params.case`, else the action id); see [`crate::ladder`].
+pub fn policy_name_of(req: &ActionRequest) -> String {
+    let case = at(&req.params, "case").as_str().unwrap_or(&req.action_id);
+    ladder::policy_name(&req.kind, case)
 }
 
-/// The inline deny policy, in force until `expiry` (RFC 3339).
-pub fn restrict_policy_document(expiry: &str) -> String {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "TriplineJitRestriction",
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {"DateLessThan": {"aws:CurrentTime": expiry}}
-        }]
-    })
-    .to_string()
+/// The rung a request asks for (the moment of a session reset is `now`).
+fn restriction_of(req: &ActionRequest, now: i64) -> Result<Restriction, ConnectorError> {
+    match req.kind.as_str() {
+        "restrict" => {
+            let actions: Vec<String> = match at(&req.params, "deny_actions") {
+                Value::Array(a) => a
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_string())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if actions.is_empty() {
+                return Err(ConnectorError::Invalid(
+                    "restrict: params.deny_actions names no action (nothing narrow to deny)".into(),
+                ));
+            }
+            if let Some(bad) = actions.iter().find(|a| !ladder::is_iam_action(a)) {
+                return Err(ConnectorError::Invalid(format!(
+                    "restrict: {bad:?} is not an IAM action (service:Action)"
+                )));
+            }
+            if actions.len() > ladder::MAX_DENIED_ACTIONS {
+                return Err(ConnectorError::Invalid(format!(
+                    "restrict: {} actions, over the cap of {}",
+                    actions.len(),
+                    ladder::MAX_DENIED_ACTIONS
+                )));
+            }
+            let networks = match at(&req.params, "networks") {
+                Value::Null => KnownNetworks::default(),
+                v => serde_json::from_value(v.clone()).map_err(|e| {
+                    ConnectorError::Invalid(format!("restrict: params.networks: {e}"))
+                })?,
+            };
+            Ok(Restriction::DenyActions { actions, networks })
+        }
+        "reset_sessions" => match Principal::parse(&req.identity)? {
+            Principal::Role(_) => Ok(Restriction::ResetSessions {
+                issued_before: rfc3339(now),
+            }),
+            Principal::User(_) => Err(ConnectorError::Invalid(format!(
+                "reset_sessions: {} is a user; a user's credential reset is key rotation",
+                req.identity
+            ))),
+        },
+        "deny_all" => Ok(Restriction::DenyAll),
+        other => Err(ConnectorError::Unsupported(other.to_string())),
+    }
+}
+
+/// What the AWS connector does, parsed once from `ActionRequest::kind` (the ledger keeps the
+/// string form, so records stay readable and stable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AwsAction {
+    /// Deactivate the user's access key (containment; irreversible in the policy's sense).
+    Contain,
+    /// The same as `Contain`, by its plain name.
+    DeactivateKey,
+    Rotate,
+    /// The narrowest rung: deny the implicated actions.
+    Restrict,
+    ResetSessions,
+    DenyAll,
+    IssueCredentials,
+}
+
+impl AwsAction {
+    pub const ALL: [AwsAction; 7] = [
+        Self::Contain,
+        Self::DeactivateKey,
+        Self::Rotate,
+        Self::Restrict,
+        Self::ResetSessions,
+        Self::DenyAll,
+        Self::IssueCredentials,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Contain => "contain",
+            Self::DeactivateKey => "deactivate_key",
+            Self::Rotate => "rotate",
+            Self::Restrict => "restrict",
+            Self::ResetSessions => "reset_sessions",
+            Self::DenyAll => "deny_all",
+            Self::IssueCredentials => "issue_credentials",
+        }
+    }
+
+    /// The kind a request names, or `Unsupported`.
+    pub fn parse(kind: &str) -> Result<AwsAction, ConnectorError> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == kind)
+            .ok_or_else(|| ConnectorError::Unsupported(kind.to_string()))
+    }
+
+    /// An inline deny policy (a rung of [`crate::ladder`]).
+    pub fn is_restriction(self) -> bool {
+        matches!(self, Self::Restrict | Self::ResetSessions | Self::DenyAll)
+    }
 }
 
 fn rfc3339(secs: i64) -> String {
@@ -284,6 +411,119 @@ impl AwsConnector {
         Self::build(endpoint_url, region, Some(creds))
     }
 
+    /// Temporary credentials (an assumed role's session).
+    pub fn with_session_credentials(
+        endpoint_url: Option<String>,
+        region: &str,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: &str,
+    ) -> Result<AwsConnector, ConnectorError> {
+        let creds = aws_credential_types::Credentials::from_keys(
+            access_key_id,
+            secret_access_key,
+            Some(session_token.to_string()),
+        );
+        Self::build(endpoint_url, region, Some(creds))
+    }
+
+    /// The account these credentials must belong to: the first call fails, and nothing is
+    /// applied, when `sts:GetCallerIdentity` says otherwise.
+    pub fn expect_account(mut self, account: impl Into<String>) -> Self {
+        self.expected_account = Some(account.into());
+        self
+    }
+
+    /// Organisation mode: a connector for one member account, through `sts:AssumeRole` into
+    /// `arn:<partition>:iam::<account>:role/<role_name>` with this connector's credentials. The
+    /// new connector serves exactly that account (checked with `sts:GetCallerIdentity`).
+    pub fn assume_into(
+        &self,
+        account: &AccountRef,
+        role_name: &str,
+    ) -> Result<AwsConnector, ConnectorError> {
+        let role_arn = format!(
+            "arn:{}:iam::{}:role/{role_name}",
+            account.partition, account.account
+        );
+        let out = self
+            .block_on(
+                self.sts
+                    .assume_role()
+                    .role_arn(&role_arn)
+                    .role_session_name("tripline-response")
+                    .duration_seconds(3600)
+                    .send(),
+            )
+            .map_err(|e| sdk_err(&format!("AssumeRole {role_arn}"), &e))?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| api(format!("AssumeRole {role_arn}: no credentials")))?;
+        let next = Self::with_session_credentials(
+            self.endpoint_url.clone(),
+            &self.region,
+            c.access_key_id(),
+            c.secret_access_key(),
+            c.session_token(),
+        )?
+        .expect_account(account.account.clone());
+        next.caller()?;
+        Ok(next)
+    }
+
+    /// Who the credentials belong to (`sts:GetCallerIdentity`, once per connector).
+    pub fn caller(&self) -> Result<Caller, ConnectorError> {
+        if let Some(c) = self.caller.get() {
+            return Ok(c.clone());
+        }
+        let out = self
+            .block_on(self.sts.get_caller_identity().send())
+            .map_err(|e| sdk_err("GetCallerIdentity", &e))?;
+        let arn = out.arn().unwrap_or_default().to_string();
+        let mut account = AccountRef::of_arn(&arn)
+            .ok_or_else(|| api(format!("GetCallerIdentity: unexpected caller ARN {arn:?}")))?;
+        if let Some(a) = out.account().filter(|a| !a.is_empty()) {
+            account.account = a.to_string();
+        }
+        if let Some(want) = &self.expected_account {
+            if *want != account.account {
+                return Err(api(format!(
+                    "the credentials belong to account {}, but this connector is configured for account {want}; nothing applied",
+                    account.account
+                )));
+            }
+        }
+        let caller = Caller { arn, account };
+        Ok(self.caller.get_or_init(|| caller).clone())
+    }
+
+    /// Refuses an identity outside the connector's account (or partition). A bare user name has
+    /// no account of its own and means a user of the connector's account.
+    pub fn check_target(
+        &self,
+        identity: &str,
+        declared: Option<&AccountRef>,
+    ) -> Result<(), ConnectorError> {
+        let serves = self.caller()?.account;
+        let of_arn = AccountRef::of_arn(identity);
+        if let (Some(a), Some(d)) = (&of_arn, declared) {
+            if a != d {
+                return Err(ConnectorError::Invalid(format!(
+                    "{identity} is in account {a} but the request says {d}"
+                )));
+            }
+        }
+        match of_arn.as_ref().or(declared) {
+            Some(target) if *target != serves => Err(ConnectorError::WrongAccount {
+                connector: NAME.to_string(),
+                identity: identity.to_string(),
+                identity_account: target.to_string(),
+                serves: serves.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn build(
         endpoint_url: Option<String>,
         region: &str,
@@ -295,12 +535,14 @@ impl AwsConnector {
             .map_err(|e| api(format!("tokio runtime: {e}")))?;
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_string()));
+        let loader_endpoint = endpoint_url.clone();
         if let Some(ep) = endpoint_url {
             loader = loader.endpoint_url(ep);
         }
         if let Some(c) = creds {
             loader = loader.credentials_provider(c);
         }
+        let endpoint_url = loader_endpoint;
         let conf = rt.block_on(loader.load());
         Ok(AwsConnector {
             iam: aws_sdk_iam::Client::new(&conf),
@@ -308,6 +550,10 @@ impl AwsConnector {
             rt,
             sink: None,
             on_key_created: None,
+            endpoint_url,
+            region: region.to_string(),
+            expected_account: None,
+            caller: std::sync::OnceLock::new(),
         })
     }
 
@@ -519,6 +765,7 @@ impl AwsConnector {
     /// Deletes the old key of a finished rotation. Irreversible, so only on an explicit call;
     /// refuses unless the old key is already inactive and the new key exists.
     pub fn confirm_rotation(&self, applied: &Applied) -> Result<(), ConnectorError> {
+        self.check_target(&applied.identity, None)?;
         if applied.kind != "rotate" {
             return Err(ConnectorError::Invalid(format!(
                 "confirm_rotation on a {} action",
@@ -729,21 +976,51 @@ impl AwsConnector {
         journal: &mut dyn Journal,
     ) -> Result<Applied, ConnectorError> {
         let principal = Principal::parse(&req.identity)?;
-        let secs = req.expires_in_secs.ok_or_else(|| {
-            ConnectorError::Invalid("restrict: a restriction needs expires_in_secs".into())
-        })?;
-        let policy_name = restrict_policy_name(&req.action_id);
-        let expiry = match journal.partial().and_then(|p| at(p, "expiry").as_str()) {
-            Some(e) => e.to_string(),
+        let now = now_secs();
+        // An interrupted attempt's record wins (the same reset moment, the same expiry).
+        let recorded = journal.partial().cloned();
+        let (name, expiry, restriction) = match recorded.as_ref().and_then(|p| {
+            let r: Restriction = serde_json::from_value(at(p, "restriction").clone()).ok()?;
+            Some((
+                at(p, "policy_name").as_str()?.to_string(),
+                at(p, "expiry").as_str()?.to_string(),
+                r,
+            ))
+        }) {
+            Some(t) => t,
             None => {
-                let e =
-                    rfc3339(now_secs().saturating_add(i64::try_from(secs).unwrap_or(i64::MAX / 2)));
-                journal.record(json!({"policy_name": policy_name, "expiry": e}))?;
-                e
+                let restriction = restriction_of(req, now)?;
+                let secs = match restriction {
+                    Restriction::ResetSessions { .. } => ladder::MAX_SESSION_SECS,
+                    _ => req.expires_in_secs.ok_or_else(|| {
+                        ConnectorError::Invalid(format!(
+                            "{}: a restriction needs expires_in_secs",
+                            req.kind
+                        ))
+                    })?,
+                };
+                let expiry =
+                    rfc3339(now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX / 2)));
+                let name = policy_name_of(req);
+                journal.record(json!({
+                    "policy_name": name,
+                    "expiry": expiry,
+                    "restriction": restriction,
+                }))?;
+                (name, expiry, restriction)
             }
         };
-        self.put_inline_policy(&principal, &policy_name, &restrict_policy_document(&expiry))?;
-        Ok(restrict_applied(req, &principal, &policy_name, &expiry))
+        let sid = restriction.sid(&short_case(req), &expiry);
+        let doc = restriction.document(&sid, &expiry).to_string();
+        self.put_inline_policy(&principal, &name, &doc)?;
+        Ok(restrict_applied(
+            req,
+            &principal,
+            &name,
+            &expiry,
+            &restriction,
+            &sid,
+        ))
     }
 
     fn undo_restrict(&self, applied: &Applied) -> Result<(), ConnectorError> {
@@ -751,7 +1028,19 @@ impl AwsConnector {
         self.delete_inline_policy(&principal, str_field(&applied.undo, "policy_name")?)
     }
 
-    /// Rewrites the inline deny with the later expiry (same policy, so undo is unchanged).
+    /// The rung and Sid an applied restriction recorded (records from before the ladder were
+    /// full denies without a Sid).
+    fn recorded_restriction(applied: &Applied) -> (Restriction, String) {
+        let r = serde_json::from_value(at(&applied.undo, "restriction").clone())
+            .unwrap_or(Restriction::DenyAll);
+        let sid = at(&applied.undo, "sid")
+            .as_str()
+            .unwrap_or("TriplineJitRestriction")
+            .to_string();
+        (r, sid)
+    }
+
+    /// Rewrites the deny with the later expiry (same policy, so undo is unchanged).
     fn extend_restrict(
         &self,
         applied: &Applied,
@@ -759,14 +1048,33 @@ impl AwsConnector {
     ) -> Result<Applied, ConnectorError> {
         let principal = Principal::from_json(at(&applied.undo, "principal"))?;
         let name = str_field(&applied.undo, "policy_name")?.to_string();
+        let old_expiry = str_field(&applied.undo, "expiry")?.to_string();
         let expiry = rfc3339(expires_at);
-        self.put_inline_policy(&principal, &name, &restrict_policy_document(&expiry))?;
+        let (restriction, old_sid) = Self::recorded_restriction(applied);
+        let sid = old_sid.replace(
+            &old_expiry
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>(),
+            &expiry
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>(),
+        );
+        self.put_inline_policy(
+            &principal,
+            &name,
+            &restriction.document(&sid, &expiry).to_string(),
+        )?;
         let mut out = applied.clone();
         set(&mut out.undo, "expiry", json!(expiry));
+        set(&mut out.undo, "sid", json!(sid));
         set(&mut out.outputs, "expires_at", json!(expiry));
+        set(&mut out.outputs, "sid", json!(sid));
         Ok(out)
     }
 
+    /// Reads the policy back and compares its statement with the recorded rung.
     fn verify_restrict(&self, applied: &Applied) -> Result<bool, ConnectorError> {
         let principal = Principal::from_json(at(&applied.undo, "principal"))?;
         let name = str_field(&applied.undo, "policy_name")?;
@@ -780,11 +1088,19 @@ impl AwsConnector {
             Value::Array(a) => a.clone(),
             other => vec![other.clone()],
         };
-        Ok(stmts.iter().any(|s| {
-            at(s, "Effect") == "Deny"
-                && at(s, "Action") == "*"
-                && at(at(at(s, "Condition"), "DateLessThan"), "aws:CurrentTime") == expiry
-        }))
+        let (restriction, sid) = Self::recorded_restriction(applied);
+        let want = restriction.document(&sid, expiry);
+        let want = at(&want, "Statement")
+            .as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .unwrap_or_default();
+        let same = |s: &Value| {
+            at(s, "Effect") == at(&want, "Effect")
+                && at(s, "Action") == at(&want, "Action")
+                && at(s, "Condition") == at(&want, "Condition")
+        };
+        Ok(stmts.iter().any(same))
     }
 
     // ---- issue_credentials ----------------------------------------------------------------
@@ -884,19 +1200,38 @@ fn rotate_applied(
     }
 }
 
+fn short_case(req: &ActionRequest) -> String {
+    ladder::short_id(at(&req.params, "case").as_str().unwrap_or(&req.action_id))
+}
+
 fn restrict_applied(
     req: &ActionRequest,
     principal: &Principal,
     policy_name: &str,
     expiry: &str,
+    restriction: &Restriction,
+    sid: &str,
 ) -> Applied {
+    let case = at(&req.params, "case").clone();
     Applied {
         action_id: req.action_id.clone(),
         connector: NAME.into(),
         kind: req.kind.clone(),
         identity: req.identity.clone(),
-        undo: json!({"principal": principal.to_json(), "policy_name": policy_name, "expiry": expiry}),
-        outputs: json!({"policy_name": policy_name, "expires_at": expiry}),
+        undo: json!({
+            "principal": principal.to_json(),
+            "policy_name": policy_name,
+            "expiry": expiry,
+            "restriction": restriction,
+            "sid": sid,
+        }),
+        outputs: json!({
+            "policy_name": policy_name,
+            "sid": sid,
+            "rung": restriction.kind(),
+            "case": case,
+            "expires_at": expiry,
+        }),
     }
 }
 
@@ -927,9 +1262,18 @@ impl Connector for AwsConnector {
         NAME
     }
 
+    fn serves(&self, identity: &str) -> bool {
+        self.check_target(identity, None).is_ok()
+    }
+
+    fn acting_as(&self) -> Option<String> {
+        self.caller().ok().map(|c| c.principal_arn())
+    }
+
     fn plan(&self, req: &ActionRequest) -> Result<Plan, ConnectorError> {
-        let (steps, reversible) = match req.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        self.check_target(&req.identity, req.account.as_ref())?;
+        let (steps, reversible) = match AwsAction::parse(&req.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = user_of(req)?;
                 let key = credential_of(req)?;
                 (
@@ -941,7 +1285,7 @@ impl Connector for AwsConnector {
                     true,
                 )
             }
-            "rotate" => {
+            AwsAction::Rotate => {
                 let user = user_of(req)?;
                 let key = credential_of(req)?;
                 let overlap = at(&req.params, "overlap_secs").as_u64().unwrap_or(0);
@@ -956,28 +1300,53 @@ impl Connector for AwsConnector {
                     true,
                 )
             }
-            "restrict" => {
+            k if k.is_restriction() => {
                 let principal = Principal::parse(&req.identity)?;
-                let secs = req.expires_in_secs.ok_or_else(|| {
-                    ConnectorError::Invalid("restrict: a restriction needs expires_in_secs".into())
-                })?;
+                let restriction = restriction_of(req, now_secs())?;
                 let (op, name) = match &principal {
                     Principal::User(u) => ("PutUserPolicy on user", u),
                     Principal::Role(r) => ("PutRolePolicy on role", r),
                 };
+                let what = match &restriction {
+                    Restriction::DenyActions { actions, networks } => format!(
+                        "denying only {}{}",
+                        actions.join(", "),
+                        if networks.is_empty() {
+                            String::new()
+                        } else {
+                            " from outside the identity's known networks".to_string()
+                        }
+                    ),
+                    Restriction::ResetSessions { .. } => {
+                        "denying every session issued before now (aws:TokenIssueTime); fresh sessions work".to_string()
+                    }
+                    Restriction::DenyAll => "denying every action (containment)".to_string(),
+                };
+                let lapse = match (&restriction, req.expires_in_secs) {
+                    (Restriction::ResetSessions { .. }, _) => format!(
+                        "inert once the sessions it denies have expired (at most {} s); removed by the case sweep",
+                        ladder::MAX_SESSION_SECS
+                    ),
+                    (_, Some(secs)) => format!(
+                        "the deny carries aws:CurrentTime < now + {secs} s, so AWS stops enforcing it by itself"
+                    ),
+                    (_, None) => {
+                        return Err(ConnectorError::Invalid(format!(
+                            "{}: a restriction needs expires_in_secs",
+                            k.as_str()
+                        )))
+                    }
+                };
                 (
                     vec![
-                        format!(
-                            "{op} {name}: inline policy {} denying every action",
-                            restrict_policy_name(&req.action_id)
-                        ),
-                        format!("the deny carries aws:CurrentTime < now + {secs} s, so AWS stops enforcing it by itself"),
+                        format!("{op} {name}: inline policy {} {what}", policy_name_of(req)),
+                        lapse,
                         "undo: DeleteUserPolicy/DeleteRolePolicy".into(),
                     ],
                     true,
                 )
             }
-            "issue_credentials" => {
+            AwsAction::IssueCredentials => {
                 let duration = req.expires_in_secs.unwrap_or(900).clamp(900, 43_200);
                 (
                     vec![
@@ -994,7 +1363,9 @@ impl Connector for AwsConnector {
                     true,
                 )
             }
-            other => return Err(ConnectorError::Unsupported(other.to_string())),
+            AwsAction::ResetSessions | AwsAction::Restrict | AwsAction::DenyAll => {
+                return Err(ConnectorError::Unsupported(req.kind.clone()))
+            }
         };
         Ok(Plan {
             action_id: req.action_id.clone(),
@@ -1013,18 +1384,21 @@ impl Connector for AwsConnector {
         req: &ActionRequest,
         journal: &mut dyn Journal,
     ) -> Result<Applied, ConnectorError> {
-        match req.kind.as_str() {
-            "contain" | "deactivate_key" => self.apply_contain(req, journal),
-            "rotate" => self.apply_rotate(req, journal),
-            "restrict" => self.apply_restrict(req, journal),
-            "issue_credentials" => self.apply_issue(req),
-            other => Err(ConnectorError::Unsupported(other.to_string())),
+        self.check_target(&req.identity, req.account.as_ref())?;
+        match AwsAction::parse(&req.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => self.apply_contain(req, journal),
+            AwsAction::Rotate => self.apply_rotate(req, journal),
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
+                self.apply_restrict(req, journal)
+            }
+            AwsAction::IssueCredentials => self.apply_issue(req),
         }
     }
 
     fn verify(&self, applied: &Applied) -> Result<bool, ConnectorError> {
-        match applied.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        self.check_target(&applied.identity, None)?;
+        match AwsAction::parse(&applied.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = str_field(&applied.undo, "user")?;
                 let key = str_field(&applied.undo, "key")?;
                 Ok(self
@@ -1032,7 +1406,7 @@ impl Connector for AwsConnector {
                     .iter()
                     .any(|(k, s)| k == key && *s == StatusType::Inactive))
             }
-            "rotate" => {
+            AwsAction::Rotate => {
                 let user = str_field(&applied.undo, "user")?;
                 let old = str_field(&applied.undo, "old_key")?;
                 let new = str_field(&applied.undo, "new_key")?;
@@ -1045,34 +1419,41 @@ impl Connector for AwsConnector {
                     .all(|(k, s)| k != old || *s == StatusType::Inactive);
                 Ok(new_ok && old_ok)
             }
-            "restrict" => self.verify_restrict(applied),
-            "issue_credentials" => {
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
+                self.verify_restrict(applied)
+            }
+            AwsAction::IssueCredentials => {
                 Ok(at(&applied.undo, "expiration_secs").as_i64().unwrap_or(0) > now_secs())
             }
-            other => Err(ConnectorError::Unsupported(other.to_string())),
         }
     }
 
     fn extend(&self, applied: &Applied, expires_at: i64) -> Result<Applied, ConnectorError> {
-        match applied.kind.as_str() {
-            "restrict" => self.extend_restrict(applied, expires_at),
-            other => Err(ConnectorError::Unsupported(format!("extend {other}"))),
+        self.check_target(&applied.identity, None)?;
+        match AwsAction::parse(&applied.kind)? {
+            k if k.is_restriction() => self.extend_restrict(applied, expires_at),
+            other => Err(ConnectorError::Unsupported(format!(
+                "extend {}",
+                other.as_str()
+            ))),
         }
     }
 
     fn undo(&self, applied: &Applied) -> Result<(), ConnectorError> {
-        match applied.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        self.check_target(&applied.identity, None)?;
+        match AwsAction::parse(&applied.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = str_field(&applied.undo, "user")?;
                 let key = str_field(&applied.undo, "key")?;
                 let prev = str_field(&applied.undo, "prev_status")?;
                 self.set_key_status(user, key, StatusType::from(prev))
             }
-            "rotate" => self.undo_rotate(applied),
-            "restrict" => self.undo_restrict(applied),
+            AwsAction::Rotate => self.undo_rotate(applied),
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
+                self.undo_restrict(applied)
+            }
             // Nothing to undo: STS credentials expire by themselves.
-            "issue_credentials" => Ok(()),
-            other => Err(ConnectorError::Unsupported(other.to_string())),
+            AwsAction::IssueCredentials => Ok(()),
         }
     }
 
@@ -1085,8 +1466,9 @@ impl Connector for AwsConnector {
         let Some(partial) = partial else {
             return Ok(None);
         };
-        match req.kind.as_str() {
-            "contain" | "deactivate_key" => {
+        self.check_target(&req.identity, req.account.as_ref())?;
+        match AwsAction::parse(&req.kind)? {
+            AwsAction::Contain | AwsAction::DeactivateKey => {
                 let user = user_of(req)?;
                 let key = credential_of(req)?;
                 let prev = str_field(partial, "prev_status")?;
@@ -1096,14 +1478,18 @@ impl Connector for AwsConnector {
                     .any(|(k, s)| *k == key && *s == StatusType::Inactive);
                 Ok(inactive.then(|| contain_applied(req, &user, &key, prev)))
             }
-            "rotate" => self.reconcile_rotate(req, partial),
-            "restrict" => {
+            AwsAction::Rotate => self.reconcile_rotate(req, partial),
+            AwsAction::Restrict | AwsAction::ResetSessions | AwsAction::DenyAll => {
                 let principal = Principal::parse(&req.identity)?;
                 let name = str_field(partial, "policy_name")?;
                 let expiry = str_field(partial, "expiry")?;
+                let restriction: Restriction =
+                    serde_json::from_value(at(partial, "restriction").clone())
+                        .unwrap_or(Restriction::DenyAll);
+                let sid = restriction.sid(&short_case(req), expiry);
                 Ok(self
                     .get_inline_policy(&principal, name)?
-                    .map(|_| restrict_applied(req, &principal, name, expiry)))
+                    .map(|_| restrict_applied(req, &principal, name, expiry, &restriction, &sid)))
             }
             // Credentials from an interrupted AssumeRole were never handed out; they expire.
             _ => Ok(None),
@@ -1137,7 +1523,6 @@ mod tests {
     fn decodes_policies_and_formats_times() {
         assert_eq!(url_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert!(restrict_policy_name("case-42/abc").starts_with("tripline-restrict-case-42abc"));
     }
 
     #[test]

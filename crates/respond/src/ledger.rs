@@ -427,7 +427,7 @@ pub fn recover(
 ) -> Result<Vec<Recovery>, ConnectorError> {
     let mut out = Vec::new();
     for rec in ledger.pending()? {
-        if rec.connector != connector.name() {
+        if rec.connector != connector.name() || !connector.serves(&rec.request.identity) {
             continue;
         }
         let id = rec.request.action_id.clone();

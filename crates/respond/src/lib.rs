@@ -9,11 +9,14 @@
 pub mod action;
 pub mod aws;
 pub mod cases;
+pub mod ladder;
 pub mod ledger;
+pub mod outcome;
 pub mod vault;
 pub mod webhook;
 
-pub use action::{ActionRequest, Applied, ConnectorError, Plan};
+pub use action::{AccountRef, ActionRequest, Applied, ConnectorError, Plan};
+pub use outcome::{OutcomeStatus, SweepWhat};
 
 /// Where a connector writes what it has done so far inside one `apply`, so a rerun after a crash
 /// can continue or clean up. [`ledger::Ledger`] provides the durable one; [`NoJournal`] keeps it in
@@ -42,6 +45,18 @@ impl Journal for NoJournal {
 /// A system Tripline can act on.
 pub trait Connector {
     fn name(&self) -> &str;
+    /// Whether this connector acts for `identity` at all (an AWS connector serves one account).
+    /// [`ledger::recover`] leaves the records of identities it does not serve to the connector
+    /// that does.
+    fn serves(&self, identity: &str) -> bool {
+        let _ = identity;
+        true
+    }
+    /// The identity this connector itself acts as, when it is one Tripline could act on (the
+    /// AWS response role): it is never changed automatically.
+    fn acting_as(&self) -> Option<String> {
+        None
+    }
     /// What `apply` would do, without doing it.
     fn plan(&self, req: &ActionRequest) -> Result<Plan, ConnectorError>;
     /// Does it. Idempotent for the same `req.action_id`.

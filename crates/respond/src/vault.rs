@@ -781,6 +781,7 @@ mod tests {
             expires_in_secs: None,
             reason: "r".into(),
             params: Value::Null,
+            account: None,
         };
         let p = c.plan(&req).unwrap();
         assert!(!p.reversible);

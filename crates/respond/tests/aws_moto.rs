@@ -17,7 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use support::{keys, role, role_policies, user_policies, user_with_key, Moto};
-use tripline_respond::aws::{restrict_policy_name, AwsConnector, Principal, Secret};
+use tripline_respond::aws::{policy_name_of, AwsConnector, Principal, Secret};
+use tripline_respond::ladder;
 use tripline_respond::ledger::{recover, run_apply, run_undo, Ledger, Recovery, State};
 use tripline_respond::{ActionRequest, Connector, ConnectorError};
 
@@ -30,6 +31,7 @@ fn req(id: &str, kind: &str, identity: &str, credential: Option<&str>) -> Action
         expires_in_secs: Some(3600),
         reason: "test".into(),
         params: json!({}),
+        account: None,
     }
 }
 
@@ -102,12 +104,12 @@ fn restrict_user_and_role_carries_expiry_and_undoes() {
         ("case-7-user", arn.as_str()),
         ("case-7-role", role_arn.as_str()),
     ] {
-        let r = req(id, "restrict", identity, None);
+        let r = req(id, "deny_all", identity, None);
         let t0 = now();
         let a = run_apply(&c, &l, &r).unwrap();
         assert!(c.verify(&a).unwrap());
         let principal = Principal::parse(identity).unwrap();
-        let name = restrict_policy_name(id);
+        let name = policy_name_of(&r);
         let doc = c.get_inline_policy(&principal, &name).unwrap().unwrap();
         let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
         let st = &doc["Statement"][0];
@@ -134,7 +136,7 @@ fn restrict_user_and_role_carries_expiry_and_undoes() {
     assert!(user_policies(&c, "app-user").is_empty());
     assert!(role_policies(&c, "app-role").is_empty());
     // A restriction without an expiry is refused before any call.
-    let mut r = req("case-8", "restrict", &arn, None);
+    let mut r = req("case-8", "deny_all", &arn, None);
     r.expires_in_secs = None;
     assert!(matches!(c.apply(&r), Err(ConnectorError::Invalid(_))));
     assert!(user_policies(&c, "app-user").is_empty());
@@ -290,16 +292,16 @@ fn recover_completes_or_undoes_half_done_actions() {
     .unwrap();
 
     // restrict: expiry recorded, crash before PutUserPolicy.
-    let r2 = req("rec-restrict-1", "restrict", &arn, None);
+    let r2 = req("rec-restrict-1", "deny_all", &arn, None);
     l.begin(&r2, "aws").unwrap();
     l.record_partial(
         "rec-restrict-1",
-        &json!({"policy_name": restrict_policy_name("rec-restrict-1"), "expiry": "2099-01-01T00:00:00Z"}),
+        &json!({"policy_name": ladder::policy_name("deny_all", "rec-restrict-1"), "expiry": "2099-01-01T00:00:00Z"}),
     )
     .unwrap();
 
     // restrict: policy put, crash before finish.
-    let r3 = req("rec-restrict-2", "restrict", &arn, None);
+    let r3 = req("rec-restrict-2", "deny_all", &arn, None);
     l.begin(&r3, "aws").unwrap();
     let mut j = tripline_respond::NoJournal::default();
     c.apply_journaled(&r3, &mut j).unwrap();
@@ -333,7 +335,7 @@ fn recover_completes_or_undoes_half_done_actions() {
     assert_eq!(keys(&c, "rec"), expect);
     assert_eq!(
         user_policies(&c, "rec"),
-        vec![restrict_policy_name("rec-restrict-2")]
+        vec![ladder::policy_name("deny_all", "rec-restrict-2")]
     );
     // Ledger and IAM agree: the completed records verify.
     for id in ["rec-rotate", "rec-restrict-2"] {
@@ -406,7 +408,7 @@ fn missing_principals_give_clean_errors() {
     for (id, kind, cred) in [
         ("m1", "contain", Some("AKIAAAAAAAAAAAAAAAAA")),
         ("m2", "rotate", Some("AKIAAAAAAAAAAAAAAAAA")),
-        ("m3", "restrict", None),
+        ("m3", "deny_all", None),
     ] {
         let err = run_apply(&c, &l, &req(id, kind, ghost, cred)).unwrap_err();
         match &err {
@@ -421,7 +423,7 @@ fn missing_principals_give_clean_errors() {
     let err = c
         .apply(&req(
             "m4",
-            "restrict",
+            "deny_all",
             "arn:aws:iam::123456789012:role/nope",
             None,
         ))
@@ -526,4 +528,235 @@ fn sigkill_mid_rotate_then_recover() {
     assert_eq!(l.get("rot-kill").unwrap().unwrap().state, State::Undone);
     assert_eq!(keys(&c, "killme"), vec![(old, "Active".into())]);
     assert!(l.pending().unwrap().is_empty());
+}
+
+const PROD: &str = "619854769921";
+const DEV: &str = "789027099975";
+
+fn account(a: &str) -> tripline_respond::AccountRef {
+    tripline_respond::AccountRef {
+        partition: "aws".into(),
+        account: a.into(),
+    }
+}
+
+/// Two member accounts (moto keeps one IAM per account id and maps an assumed role's session
+/// to the account in the role's ARN), the same role name in both: a connector only ever acts
+/// in its own account, refuses the other with nothing applied, and the refusal is recorded.
+#[test]
+fn a_connector_acts_only_in_its_own_account() {
+    let m = Moto::start();
+    let base = m.connector();
+    let prod = base
+        .assume_into(&account(PROD), "tripline-response")
+        .unwrap();
+    let dev = base
+        .assume_into(&account(DEV), "tripline-response")
+        .unwrap();
+    assert_eq!(prod.caller().unwrap().account, account(PROD));
+    assert_eq!(dev.caller().unwrap().account, account(DEV));
+    assert_eq!(
+        prod.caller().unwrap().principal_arn(),
+        format!("arn:aws:iam::{PROD}:role/tripline-response")
+    );
+    let prod_arn = role(&prod, "gha-deploy-orders");
+    let dev_arn = role(&dev, "gha-deploy-orders");
+    assert_eq!(
+        prod_arn,
+        format!("arn:aws:iam::{PROD}:role/gha-deploy-orders")
+    );
+    assert_eq!(
+        dev_arn,
+        format!("arn:aws:iam::{DEV}:role/gha-deploy-orders")
+    );
+
+    // The prod identity handed to the dev connector: refused, nothing applied anywhere.
+    let l = ledger("accounts");
+    let mut r = req("aws:reset_sessions:prod", "reset_sessions", &prod_arn, None);
+    r.account = Some(account(PROD));
+    let err = run_apply(&dev, &l, &r).unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::WrongAccount { identity_account, serves, .. }
+            if identity_account == &format!("aws:{PROD}") && serves == &format!("aws:{DEV}")),
+        "{err}"
+    );
+    assert!(dev.plan(&r).is_err());
+    assert!(role_policies(&dev, "gha-deploy-orders").is_empty());
+    assert!(role_policies(&prod, "gha-deploy-orders").is_empty());
+    let rec = l.get("aws:reset_sessions:prod").unwrap().unwrap();
+    assert_eq!(rec.state, State::Failed);
+    assert!(rec.error.unwrap().contains("refused"));
+    // A request whose declared account contradicts the ARN is refused too.
+    let mut lying = r.clone();
+    lying.account = Some(account(DEV));
+    assert!(matches!(dev.apply(&lying), Err(ConnectorError::Invalid(_))));
+    assert!(role_policies(&dev, "gha-deploy-orders").is_empty());
+
+    // The connector of the identity's own account changes exactly that role.
+    let a = run_apply(&prod, &l, &r).unwrap();
+    assert_eq!(role_policies(&prod, "gha-deploy-orders").len(), 1);
+    assert!(role_policies(&dev, "gha-deploy-orders").is_empty());
+    // Undo through the wrong account is refused as well, and leaves the restriction.
+    assert!(matches!(
+        dev.undo(&a),
+        Err(ConnectorError::WrongAccount { .. })
+    ));
+    assert_eq!(role_policies(&prod, "gha-deploy-orders").len(), 1);
+    run_undo(&prod, &l, &a).unwrap();
+    assert!(role_policies(&prod, "gha-deploy-orders").is_empty());
+}
+
+/// A connector configured for one account whose credentials belong to another refuses its
+/// first call (sts:GetCallerIdentity comes first), and applies nothing.
+#[test]
+fn credentials_of_another_account_are_refused_before_any_change() {
+    let m = Moto::start();
+    let c = m.connector();
+    let arn = role(&c, "app");
+    let wrong = m.connector().expect_account(PROD);
+    let err = wrong
+        .apply(&req("aws:deny_all:x", "deny_all", &arn, None))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("belong to account 123456789012"),
+        "{err}"
+    );
+    assert!(role_policies(&c, "app").is_empty());
+}
+
+/// The ladder's two narrow rungs, read back through the IAM API: a deny of the implicated
+/// actions only (outside the known networks), and a role's session reset (the policy with
+/// `aws:TokenIssueTime`). Names and Sids say what and which case.
+#[test]
+fn narrow_restriction_and_session_reset_are_read_back() {
+    let m = Moto::start();
+    let c = m.connector();
+    let role_arn = role(&c, "gha-deploy-orders");
+    let (user_arn, _) = user_with_key(&c, "ci-user");
+    let l = ledger("ladder");
+    let case = format!("{role_arn}#2026-12-04");
+
+    let mut narrow = req("aws:restrict:r", "restrict", &role_arn, None);
+    narrow.params = json!({
+        "case": case,
+        "deny_actions": ["iam:CreateAccessKey", "s3:*"],
+        "networks": {"source_ips": ["203.0.113.0/24"]},
+    });
+    let a = run_apply(&c, &l, &narrow).unwrap();
+    let name = policy_name_of(&narrow);
+    assert!(name.starts_with("tripline-restrict-"), "{name}");
+    assert_eq!(a.outputs["policy_name"], name);
+    let doc: serde_json::Value = serde_json::from_str(
+        &c.get_inline_policy(&Principal::parse(&role_arn).unwrap(), &name)
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let st = &doc["Statement"][0];
+    assert_eq!(st["Effect"], "Deny");
+    assert_eq!(st["Action"], json!(["iam:CreateAccessKey", "s3:*"]));
+    assert_eq!(
+        st["Condition"]["NotIpAddress"]["aws:SourceIp"],
+        json!(["203.0.113.0/24"])
+    );
+    assert_eq!(
+        st["Condition"]["DateLessThan"]["aws:CurrentTime"],
+        a.outputs["expires_at"]
+    );
+    let sid = st["Sid"].as_str().unwrap();
+    assert!(
+        sid.starts_with(&format!(
+            "TriplineDenyActionsCase{}Until",
+            ladder::short_id(&case)
+        )),
+        "{sid}"
+    );
+    assert!(c.verify(&a).unwrap());
+    // Extended: same policy, later end, still verified.
+    let later = now() + 7200;
+    let a2 = c.extend(&a, later).unwrap();
+    assert_ne!(a2.outputs["expires_at"], a.outputs["expires_at"]);
+    assert!(c.verify(&a2).unwrap());
+    // Without implicated actions there is nothing narrow to deny: refused, nothing applied.
+    let mut empty = req("aws:restrict:e", "restrict", &role_arn, None);
+    empty.params = json!({"case": "other"});
+    assert!(matches!(c.apply(&empty), Err(ConnectorError::Invalid(_))));
+    assert_eq!(role_policies(&c, "gha-deploy-orders"), vec![name.clone()]);
+
+    // Session reset of the role.
+    let mut reset = req("aws:reset_sessions:r", "reset_sessions", &role_arn, None);
+    reset.params = json!({"case": case});
+    reset.expires_in_secs = None;
+    let t0 = now();
+    let b = run_apply(&c, &l, &reset).unwrap();
+    let reset_name = policy_name_of(&reset);
+    assert!(
+        reset_name.starts_with("tripline-reset-sessions-"),
+        "{reset_name}"
+    );
+    let raw = c
+        .block_on(
+            c.iam()
+                .get_role_policy()
+                .role_name("gha-deploy-orders")
+                .policy_name(&reset_name)
+                .send(),
+        )
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&urlencoding_decode(raw.policy_document())).unwrap();
+    let st = &doc["Statement"][0];
+    assert_eq!(st["Effect"], "Deny");
+    assert_eq!(st["Action"], "*");
+    let issued = st["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+        .as_str()
+        .unwrap();
+    let issued = tripline_model::Timestamp::parse(issued).unwrap().millis() / 1000;
+    assert!((t0 - 5..=now() + 5).contains(&issued), "{issued} vs {t0}");
+    assert!(
+        st["Condition"]
+            .get("DateLessThan")
+            .unwrap()
+            .get("aws:CurrentTime")
+            .is_none(),
+        "a session reset is not lifted by the clock: {st}"
+    );
+    assert!(c.verify(&b).unwrap());
+    // It is inert once every session it denies has expired (12 h), and the sweep removes it then.
+    let end = tripline_model::Timestamp::parse(b.outputs["expires_at"].as_str().unwrap())
+        .unwrap()
+        .millis()
+        / 1000;
+    assert!((end - issued - ladder::MAX_SESSION_SECS as i64).abs() <= 5);
+    // A user's credential reset is key rotation, not a session reset.
+    assert!(matches!(
+        c.apply(&req(
+            "aws:reset_sessions:u",
+            "reset_sessions",
+            &user_arn,
+            None
+        )),
+        Err(ConnectorError::Invalid(_))
+    ));
+    run_undo(&c, &l, &b).unwrap();
+    run_undo(&c, &l, &a2).unwrap();
+    assert!(role_policies(&c, "gha-deploy-orders").is_empty());
+}
+
+fn urlencoding_decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
 }

@@ -89,6 +89,7 @@ fn req(id: &str, identity: &str) -> ActionRequest {
         expires_in_secs: Some(900),
         reason: "test".into(),
         params: json!({}),
+        account: None,
     }
 }
 

@@ -23,6 +23,7 @@ fn issue_req(id: &str, ttl: u64) -> ActionRequest {
         expires_in_secs: Some(ttl),
         reason: "rotate after suspected leak".into(),
         params: json!({}),
+        account: None,
     }
 }
 
@@ -35,6 +36,7 @@ fn revoke_req(id: &str, lease: &str, approved: bool) -> ActionRequest {
         expires_in_secs: None,
         reason: "leaked credential".into(),
         params: json!({ "approved": approved }),
+        account: None,
     }
 }
 
@@ -178,6 +180,7 @@ fn bound_req(id: &str, kind: &str, approved: bool) -> ActionRequest {
         expires_in_secs: Some(3600),
         reason: "privilege plus drift".into(),
         params: json!({ "role": "ro", "ttl_secs": 30, "approved": approved }),
+        account: None,
     }
 }
 

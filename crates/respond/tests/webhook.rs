@@ -95,6 +95,7 @@ fn req(kind: &str) -> ActionRequest {
         expires_in_secs: Some(3600),
         reason: "new network and first-seen sensitive calls".into(),
         params: json!({ "message": "please confirm", "owner": "team-ci" }),
+        account: None,
     }
 }
 

@@ -416,6 +416,23 @@ pub struct ScanArgs {
     /// Approval for irreversible actions (containment): who approves, and a ticket reference.
     #[arg(long, value_name = "NAME:REFERENCE")]
     pub approve: Option<String>,
+    /// `--respond apply` refuses to act when the latest event is older than this (seconds;
+    /// default a day): old logs describe a past state of the account.
+    #[arg(long, default_value_t = crate::respond::Safety::DEFAULT_MAX_EVIDENCE_AGE_SECS, value_name = "SECS")]
+    pub max_evidence_age: u64,
+    /// `--respond apply` restricts (changes in AWS or Vault) at most this many identities per
+    /// run, highest score first; the rest become owner reviews.
+    #[arg(long, default_value_t = crate::respond::Safety::DEFAULT_MAX_RESTRICTED, value_name = "N")]
+    pub max_restricted: usize,
+    /// An identity (exact id or glob) `--respond apply` never changes: break-glass roles
+    /// (repeatable; adds to `[respond] never_touch` in the connectors file). The response role
+    /// itself is never changed.
+    #[arg(long, value_name = "ID")]
+    pub never_touch: Vec<String>,
+    /// Who a case goes to when its identity has no owner in the owners file (without it, such
+    /// cases stay open for the admins; no request waits on nobody).
+    #[arg(long, value_name = "OWNER")]
+    pub default_owner: Option<String>,
     /// Policy files (.rego) replacing the shipped default policy.
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub policy: Vec<PathBuf>,

@@ -104,6 +104,30 @@ fn suppression_json(r: &ScanResult, id: &str) -> serde_json::Value {
     })
 }
 
+/// The recommendation for an identity: the escalation policy's decision (tier and actions), the
+/// one source the table, JSON, OCSF and `explain` all show.
+pub fn recommendation(r: &ScanResult, i: &Identity) -> String {
+    match r.decisions.get(&i.id) {
+        Some(d) => {
+            let actions = d
+                .actions
+                .iter()
+                .map(|x| match x.expires_in_secs {
+                    Some(s) => format!("{} for {}h", x.kind.as_str(), s / 3600),
+                    None => x.kind.as_str().to_string(),
+                })
+                .collect::<Vec<_>>();
+            if actions.is_empty() {
+                d.tier.as_str().to_string()
+            } else {
+                format!("{}: {}", d.tier.as_str(), actions.join(", "))
+            }
+        }
+        None if r.suppressions.contains_key(&i.id) => "suppressed: no decision".to_string(),
+        None => "no decision: not a non-human identity".to_string(),
+    }
+}
+
 fn identity_json(r: &ScanResult, i: &Identity, a: &Assessment) -> serde_json::Value {
     json!({
         "suppressed": suppression_json(r, &i.id),
@@ -120,7 +144,7 @@ fn identity_json(r: &ScanResult, i: &Identity, a: &Assessment) -> serde_json::Va
         "score": a.score,
         "level": a.level.as_str(),
         "drivers": round2(&a.drivers),
-        "next_step": a.next_step,
+        "next_step": recommendation(r, i),
         "formula": a.formula,
         "events": i.events,
         "first_seen": ts(i.first_seen),
@@ -219,7 +243,7 @@ pub fn ocsf(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
                     "owner": i.owner.as_ref().map(|o| json!({"name": o})),
                     "labels": [format!("class:{}", i.class.as_str())],
                 }],
-                "remediation": {"desc": a.next_step},
+                "remediation": {"desc": recommendation(r, i)},
             });
             serde_json::to_writer(&mut *out, &finding)?;
             out.write_all(b"\n")?;
@@ -285,22 +309,7 @@ pub fn table(r: &ScanResult, all: bool, out: &mut dyn Write) -> io::Result<()> {
                     f.expires.as_deref().unwrap_or("-"),
                     f.reason
                 ),
-                None => match r.decisions.get(&i.id) {
-                    Some(d) => format!(
-                        "{} ({}): {}",
-                        d.tier.as_str(),
-                        r.respond_mode.unwrap_or("plan"),
-                        d.actions
-                            .iter()
-                            .map(|x| match x.expires_in_secs {
-                                Some(s) => format!("{} for {}h", x.kind.as_str(), s / 3600),
-                                None => x.kind.as_str().to_string(),
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    None => a.next_step.clone(),
-                },
+                None => recommendation(r, i),
             },
         ]);
     }
@@ -367,8 +376,13 @@ pub fn explain(r: &ScanResult, query: &str, out: &mut dyn Write) -> io::Result<b
         "\nscore {:.1} ({}): {}",
         a.score,
         a.level.as_str(),
-        a.next_step
+        recommendation(r, i)
     )?;
+    if let Some(d) = r.decisions.get(&i.id) {
+        for reason in &d.reasons {
+            writeln!(out, "  policy: {reason}")?;
+        }
+    }
     writeln!(out, "  {}", a.formula)?;
     for d in [
         tripline_model::Driver::Privilege,

@@ -153,15 +153,37 @@ pub fn policy(args: &PolicyArgs) -> Result<u8, Failure> {
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorsConfig {
+    /// One AWS account: exactly the account its credentials belong to.
     pub aws: Option<AwsConfig>,
+    /// More accounts, each with its own credentials (`account_id` required).
+    #[serde(default)]
+    pub aws_account: Vec<AwsConfig>,
+    /// An organisation: one set of credentials that assumes a response role in each member.
+    pub aws_org: Option<AwsOrgConfig>,
     pub webhook: Option<WebhookConfig>,
     pub vault: Option<VaultConfig>,
+    /// Run-wide response settings.
+    #[serde(default)]
+    pub respond: RespondSettings,
+}
+
+/// `[respond]` in the connectors file.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondSettings {
+    /// Identities (exact ids or globs) never changed automatically (break-glass roles).
+    #[serde(default)]
+    pub never_touch: Vec<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AwsConfig {
     pub region: String,
+    /// The account these credentials are for; the first call is refused when
+    /// `sts:GetCallerIdentity` says otherwise. Optional for `[aws]` (the credentials' own
+    /// account is served), required for `[[aws_account]]`.
+    pub account_id: Option<String>,
     /// An AWS-compatible endpoint (moto, LocalStack); AWS itself when absent.
     pub endpoint_url: Option<String>,
     /// Environment variables holding the response role's keys; the default chain when absent.
@@ -172,6 +194,30 @@ pub struct AwsConfig {
     /// Seconds the old key stays active after rotation.
     #[serde(default)]
     pub overlap_secs: u64,
+}
+
+/// `[aws_org]`: `sts:AssumeRole` into `arn:<partition>:iam::<account>:role/<response_role>` for
+/// each listed member account, with these credentials.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsOrgConfig {
+    pub region: String,
+    pub endpoint_url: Option<String>,
+    pub access_key_id_env: Option<String>,
+    pub secret_access_key_env: Option<String>,
+    pub secrets_dir: PathBuf,
+    #[serde(default)]
+    pub overlap_secs: u64,
+    /// The role assumed in every member account.
+    pub response_role: String,
+    /// The member accounts Tripline may act in (no wildcard: an account not listed is refused).
+    pub accounts: Vec<String>,
+    #[serde(default = "default_partition")]
+    pub partition: String,
+}
+
+fn default_partition() -> String {
+    "aws".into()
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -239,6 +285,8 @@ impl VaultConfig {
     }
 }
 
+pub use tripline_respond::{OutcomeStatus, SweepWhat};
+
 /// What happened to one planned action under `--respond apply`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
@@ -246,16 +294,40 @@ pub struct Outcome {
     pub kind: String,
     pub action_id: Option<String>,
     pub connector: Option<String>,
-    /// `applied`, `held` (waits for an approval), `skipped` or `failed`.
-    pub status: &'static str,
+    pub status: OutcomeStatus,
     pub detail: String,
     /// When an applied restriction ends (Unix seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
 }
 
+/// Where rotated secrets go and how long the old key overlaps, for one account's connector.
+#[derive(Debug, Clone)]
+struct AwsSettings {
+    secrets_dir: PathBuf,
+    overlap_secs: u64,
+}
+
+/// One account Tripline acts in, with its connector (made on first use in organisation mode).
+struct AwsAccount {
+    /// The configured account id; `None` for `[aws]` without `account_id` (the credentials'
+    /// own account, read with `sts:GetCallerIdentity`).
+    account: Option<String>,
+    conn: std::sync::OnceLock<Result<tripline_respond::aws::AwsConnector, String>>,
+    settings: AwsSettings,
+}
+
+/// Organisation mode: the credentials that assume the response role in member accounts.
+struct AwsOrg {
+    base: tripline_respond::aws::AwsConnector,
+    role: String,
+    partition: String,
+}
+
 pub struct Connectors {
-    aws: Option<(tripline_respond::aws::AwsConnector, PathBuf, u64)>,
+    pub settings: RespondSettings,
+    aws: Vec<AwsAccount>,
+    org: Option<AwsOrg>,
     webhook: Option<tripline_respond::webhook::WebhookConnector>,
     vault: Option<(tripline_respond::vault::VaultConnector, VaultConfig)>,
 }
@@ -263,7 +335,8 @@ pub struct Connectors {
 impl std::fmt::Debug for Connectors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connectors")
-            .field("aws", &self.aws.is_some())
+            .field("aws_accounts", &self.aws.len())
+            .field("aws_org", &self.org.is_some())
             .field("webhook", &self.webhook.is_some())
             .field("vault", &self.vault.is_some())
             .finish()
@@ -271,23 +344,152 @@ impl std::fmt::Debug for Connectors {
 }
 
 impl Connectors {
-    /// The configured connector of this name (as the ledger records it).
-    pub fn by_name(&self, name: &str) -> Option<&dyn tripline_respond::Connector> {
+    /// The connector in this slot, made (organisation mode: `sts:AssumeRole`) on first use.
+    fn slot<'a>(
+        &'a self,
+        a: &'a AwsAccount,
+    ) -> Result<&'a tripline_respond::aws::AwsConnector, String> {
+        let made = a.conn.get_or_init(|| match (&self.org, &a.account) {
+            (Some(org), Some(acct)) => org
+                .base
+                .assume_into(
+                    &tripline_respond::AccountRef {
+                        partition: org.partition.clone(),
+                        account: acct.clone(),
+                    },
+                    &org.role,
+                )
+                .map_err(|e| e.to_string()),
+            _ => Err("no credentials for this account".into()),
+        });
+        made.as_ref().map_err(String::clone)
+    }
+
+    /// The AWS connector that acts in `target`'s account, or the refusal (nothing is applied
+    /// anywhere for an identity whose account no connector serves).
+    fn aws_for(
+        &self,
+        identity: &str,
+        target: &tripline_respond::AccountRef,
+    ) -> Result<
+        (&tripline_respond::aws::AwsConnector, &AwsSettings),
+        tripline_respond::ConnectorError,
+    > {
+        let mut served = Vec::new();
+        for a in &self.aws {
+            // A configured account that is not the target is not even contacted.
+            if a.account
+                .as_ref()
+                .is_some_and(|acct| *acct != target.account)
+            {
+                served.push(a.account.clone().unwrap_or_default());
+                continue;
+            }
+            match self
+                .slot(a)
+                .and_then(|c| c.caller().map(|k| (c, k)).map_err(|e| e.to_string()))
+            {
+                Ok((c, caller)) if caller.account == *target => return Ok((c, &a.settings)),
+                Ok((_, caller)) => served.push(caller.account.to_string()),
+                Err(e) => served.push(format!(
+                    "{} (unavailable: {e})",
+                    a.account.as_deref().unwrap_or("[aws]")
+                )),
+            }
+        }
+        Err(tripline_respond::ConnectorError::WrongAccount {
+            connector: "aws".into(),
+            identity: identity.to_string(),
+            identity_account: target.to_string(),
+            serves: if served.is_empty() {
+                "no account".into()
+            } else {
+                served.join(", ")
+            },
+        })
+    }
+
+    /// The connector that recorded an action (as the ledger names it), for this identity: an
+    /// AWS action goes back to the connector of the identity's own account.
+    pub fn for_record(
+        &self,
+        name: &str,
+        identity: &str,
+    ) -> Result<&dyn tripline_respond::Connector, String> {
         use tripline_respond::Connector;
+        let missing = || format!("needs the {name} connector in --connectors");
         match name {
-            "aws" => self.aws.as_ref().map(|(c, ..)| c as &dyn Connector),
-            "webhook" => self.webhook.as_ref().map(|w| w as &dyn Connector),
-            "vault" => self.vault.as_ref().map(|(v, _)| v as &dyn Connector),
-            _ => None,
+            "aws" => {
+                let target = tripline_respond::AccountRef::of_arn(identity)
+                    .ok_or_else(|| format!("{identity} is not an ARN"))?;
+                self.aws_for(identity, &target)
+                    .map(|(c, _)| c as &dyn Connector)
+                    .map_err(|e| e.to_string())
+            }
+            "webhook" => self
+                .webhook
+                .as_ref()
+                .map(|w| w as &dyn Connector)
+                .ok_or_else(missing),
+            "vault" => self
+                .vault
+                .as_ref()
+                .map(|(v, _)| v as &dyn Connector)
+                .ok_or_else(missing),
+            _ => Err(missing()),
         }
     }
 
+    /// Every configured connector (organisation accounts assumed now; one that cannot be is
+    /// reported and left out).
     fn all(&self) -> Vec<&dyn tripline_respond::Connector> {
-        ["aws", "webhook", "vault"]
-            .into_iter()
-            .filter_map(|n| self.by_name(n))
-            .collect()
+        use tripline_respond::Connector;
+        let mut out: Vec<&dyn Connector> = Vec::new();
+        for a in &self.aws {
+            match self.slot(a) {
+                Ok(c) => out.push(c),
+                Err(e) => eprintln!(
+                    "aws account {}: {e}",
+                    a.account.as_deref().unwrap_or("[aws]")
+                ),
+            }
+        }
+        if let Some(w) = &self.webhook {
+            out.push(w);
+        }
+        if let Some((v, _)) = &self.vault {
+            out.push(v);
+        }
+        out
     }
+}
+
+fn aws_connector(
+    region: &str,
+    endpoint_url: Option<&String>,
+    key_env: Option<&String>,
+    secret_env: Option<&String>,
+) -> Result<tripline_respond::aws::AwsConnector, Failure> {
+    let env = |name: Option<&String>| name.and_then(|n| std::env::var(n).ok());
+    match (env(key_env), env(secret_env)) {
+        (Some(k), Some(s)) => tripline_respond::aws::AwsConnector::with_credentials(
+            endpoint_url.cloned(),
+            region,
+            &k,
+            &s,
+        ),
+        _ => tripline_respond::aws::AwsConnector::new(endpoint_url.cloned(), region),
+    }
+    .map_err(|e| Failure::usage(anyhow!(e)))
+}
+
+fn secrets_dir(dir: &std::path::Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(anyhow!(e).context("creating secrets_dir")))
+}
+
+fn is_account_id(a: &str) -> bool {
+    a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
 }
 
 pub fn connectors(path: Option<&PathBuf>) -> Result<Connectors, Failure> {
@@ -300,25 +502,77 @@ pub fn connectors(path: Option<&PathBuf>) -> Result<Connectors, Failure> {
         }
         None => ConnectorsConfig::default(),
     };
-    let aws = match cfg.aws {
-        Some(a) => {
-            let env = |name: &Option<String>| name.as_ref().and_then(|n| std::env::var(n).ok());
-            let c = match (env(&a.access_key_id_env), env(&a.secret_access_key_env)) {
-                (Some(k), Some(s)) => tripline_respond::aws::AwsConnector::with_credentials(
-                    a.endpoint_url.clone(),
-                    &a.region,
-                    &k,
-                    &s,
-                ),
-                _ => tripline_respond::aws::AwsConnector::new(a.endpoint_url.clone(), &a.region),
+    if cfg.aws_org.is_some() && (cfg.aws.is_some() || !cfg.aws_account.is_empty()) {
+        return Err(Failure::usage(anyhow!(
+            "--connectors: [aws_org] cannot be combined with [aws] or [[aws_account]]: give each account once"
+        )));
+    }
+    let mut aws = Vec::new();
+    let single = cfg.aws.into_iter().map(|a| (a, false));
+    for (a, needs_account) in single.chain(cfg.aws_account.into_iter().map(|a| (a, true))) {
+        match &a.account_id {
+            Some(id) if !is_account_id(id) => {
+                return Err(Failure::usage(anyhow!(
+                    "--connectors: account_id {id:?} is not a 12-digit AWS account id"
+                )))
             }
-            .map_err(|e| Failure::usage(anyhow!(e)))?;
-            std::fs::create_dir_all(&a.secrets_dir)
-                .map_err(|e| Failure::usage(anyhow!(e).context("creating secrets_dir")))?;
-            Some((c, a.secrets_dir, a.overlap_secs))
+            None if needs_account => {
+                return Err(Failure::usage(anyhow!(
+                    "--connectors: every [[aws_account]] needs account_id"
+                )))
+            }
+            _ => {}
         }
-        None => None,
-    };
+        let mut c = aws_connector(
+            &a.region,
+            a.endpoint_url.as_ref(),
+            a.access_key_id_env.as_ref(),
+            a.secret_access_key_env.as_ref(),
+        )?;
+        if let Some(id) = &a.account_id {
+            c = c.expect_account(id.clone());
+        }
+        secrets_dir(&a.secrets_dir)?;
+        let conn = std::sync::OnceLock::new();
+        let _ = conn.set(Ok(c));
+        aws.push(AwsAccount {
+            account: a.account_id,
+            conn,
+            settings: AwsSettings {
+                secrets_dir: a.secrets_dir,
+                overlap_secs: a.overlap_secs,
+            },
+        });
+    }
+    let mut org = None;
+    if let Some(o) = cfg.aws_org {
+        if let Some(bad) = o.accounts.iter().find(|a| !is_account_id(a)) {
+            return Err(Failure::usage(anyhow!(
+                "--connectors: [aws_org] accounts: {bad:?} is not a 12-digit AWS account id"
+            )));
+        }
+        secrets_dir(&o.secrets_dir)?;
+        for acct in &o.accounts {
+            aws.push(AwsAccount {
+                account: Some(acct.clone()),
+                conn: std::sync::OnceLock::new(),
+                settings: AwsSettings {
+                    secrets_dir: o.secrets_dir.clone(),
+                    overlap_secs: o.overlap_secs,
+                },
+            });
+        }
+        org = Some(AwsOrg {
+            base: aws_connector(
+                &o.region,
+                o.endpoint_url.as_ref(),
+                o.access_key_id_env.as_ref(),
+                o.secret_access_key_env.as_ref(),
+            )?,
+            role: o.response_role,
+            partition: o.partition,
+        });
+    }
     let webhook = cfg.webhook.map(|w| {
         let format = if w.format == "chat" {
             tripline_respond::webhook::Format::Chat
@@ -341,7 +595,9 @@ pub fn connectors(path: Option<&PathBuf>) -> Result<Connectors, Failure> {
         None => None,
     };
     Ok(Connectors {
+        settings: cfg.respond,
         aws,
+        org,
         webhook,
         vault,
     })
@@ -351,17 +607,45 @@ fn is_iam(id: &str) -> bool {
     id.starts_with("arn:") && (id.contains(":user/") || id.contains(":role/"))
 }
 
+/// Whether `identity` is the IAM principal an AWS connector acts as (its own response role).
+fn is_response_role(c: &dyn tripline_respond::Connector, identity: &str) -> bool {
+    c.acting_as().is_some_and(|me| me == identity)
+}
+
+impl Route<'_> {
+    /// A refusal for a reason outside the connectors (age, never-touch list).
+    fn refused(self, why: String) -> Self {
+        Route::Refused(tripline_respond::ConnectorError::Refused(why))
+    }
+}
+
+/// Where one call goes.
+enum Route<'a> {
+    To(&'a dyn tripline_respond::Connector),
+    /// No connector may act (the identity's account is not served): recorded as refused in the
+    /// ledger, nothing applied.
+    Refused(tripline_respond::ConnectorError),
+    /// Nothing to do for this identity (the reason is the outcome's detail).
+    Skipped(String),
+}
+
 /// One connector call a policy action turns into, with a note when part of it is held.
-type Call<'a> = (
-    &'a dyn tripline_respond::Connector,
-    tripline_respond::ActionRequest,
-    Option<String>,
-);
+struct Call<'a> {
+    conn: Route<'a>,
+    connector: &'static str,
+    req: tripline_respond::ActionRequest,
+    note: Option<String>,
+}
 
 /// The connector calls one policy action turns into for one identity: zero, one or two (an
 /// IAM identity that also holds Vault credentials is acted on in both systems). Each call's id
 /// is `<connector>:<kind it really performs>:<subject>`, so two policy actions that come down to
-/// the same change (a role's rotation and its restriction) share one id and run once.
+/// the same change share one id and run once. An AWS call carries the identity's account and
+/// goes to the connector of that account only. The ladder: `restrict` denies only
+/// `deny_actions` (the implicated actions); a role's credential reset (`reset_sessions`, or
+/// `rotate`, which a role cannot) is a session reset; a user's is a key rotation; `contain`
+/// deactivates a user's key, or denies everything for a role (the guardrails clear it only with
+/// an approval).
 fn targets<'a>(
     conns: &'a Connectors,
     kind: tripline_policy::ActionKind,
@@ -372,7 +656,14 @@ fn targets<'a>(
     approval: Option<&tripline_policy::Approval>,
 ) -> Vec<Call<'a>> {
     use tripline_policy::ActionKind;
+    use tripline_respond::Connector;
     let mut out: Vec<Call<'a>> = Vec::new();
+    // The implicated actions, for the narrowest rung (set by `apply` from the signals).
+    let deny_actions: Vec<String> = base
+        .params
+        .get("deny_actions")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
     let request = |conn: &str, kind: &str| {
         let mut r = base.clone();
         r.kind = kind.to_string();
@@ -382,32 +673,82 @@ fn targets<'a>(
     match kind {
         ActionKind::Notify | ActionKind::StepUp | ActionKind::OwnerReview => {
             if let Some(w) = &conns.webhook {
-                out.push((w, request("webhook", kind.as_str()), None));
+                out.push(Call {
+                    conn: Route::To(w as &dyn Connector),
+                    connector: "webhook",
+                    req: request("webhook", kind.as_str()),
+                    note: None,
+                });
             }
         }
-        ActionKind::Restrict | ActionKind::Rotate | ActionKind::Contain => {
-            if let (Some((c, dir, overlap)), true) = (&conns.aws, is_iam(&identity.id)) {
+        ActionKind::Restrict
+        | ActionKind::ResetSessions
+        | ActionKind::Rotate
+        | ActionKind::Contain => {
+            let account = tripline_respond::AccountRef::of_arn(&identity.id);
+            if let (false, true, Some(account)) =
+                (conns.aws.is_empty(), is_iam(&identity.id), account)
+            {
                 let is_user = identity.id.contains(":user/");
-                // A role has no key to rotate, and without a key there is nothing to deactivate:
-                // the time-boxed deny cuts stolen credentials off instead.
+                use tripline_respond::aws::AwsAction;
                 let aws_kind = match kind {
-                    ActionKind::Rotate if is_user => "rotate",
-                    ActionKind::Contain if key.is_some() => "contain",
-                    _ => "restrict",
+                    ActionKind::Restrict => AwsAction::Restrict,
+                    ActionKind::Rotate | ActionKind::ResetSessions if is_user => AwsAction::Rotate,
+                    ActionKind::Rotate | ActionKind::ResetSessions => AwsAction::ResetSessions,
+                    ActionKind::Contain if is_user && key.is_some() => AwsAction::Contain,
+                    _ => AwsAction::DenyAll,
                 };
-                let mut req = request("aws", aws_kind);
-                if aws_kind == "rotate" {
-                    let file = dir.join(format!("{}.json", req.action_id.replace(['/', ':'], "_")));
-                    req.params = serde_json::json!({"secret_file": file, "overlap_secs": overlap});
+                let mut req = request("aws", aws_kind.as_str());
+                if aws_kind == AwsAction::DenyAll && req.expires_in_secs.is_none() {
+                    // Containment of a role is a full deny, time-boxed like every restriction.
+                    req.expires_in_secs =
+                        Some(tripline_policy::GuardrailConfig::default().max_restriction_secs);
                 }
-                out.push((c, req, None));
+                let routed = conns.aws_for(&identity.id, &account);
+                req.account = Some(account);
+                if let Some(o) = req.params.as_object_mut() {
+                    if aws_kind != AwsAction::Restrict {
+                        o.remove("deny_actions");
+                    }
+                    if let (Ok((_, settings)), AwsAction::Rotate) = (&routed, aws_kind) {
+                        let file = settings
+                            .secrets_dir
+                            .join(format!("{}.json", req.action_id.replace(['/', ':'], "_")));
+                        o.insert("secret_file".into(), serde_json::json!(file));
+                        o.insert(
+                            "overlap_secs".into(),
+                            serde_json::json!(settings.overlap_secs),
+                        );
+                    }
+                }
+                let conn = match routed {
+                    Err(e) => Route::Refused(e),
+                    Ok(_) if aws_kind == AwsAction::Restrict && deny_actions.is_empty() => Route::Skipped(
+                        "nothing narrow to deny: no sensitive call or new service in the signals (owner review instead)"
+                            .into(),
+                    ),
+                    Ok(_) if aws_kind == AwsAction::Rotate && key.is_none() => Route::Skipped(
+                        "no access key of this user is known to rotate (owner review instead)"
+                            .into(),
+                    ),
+                    Ok((c, _)) => Route::To(c as &dyn Connector),
+                };
+                out.push(Call {
+                    conn,
+                    connector: "aws",
+                    req,
+                    note: None,
+                });
             }
             if let Some((v, cfg)) = &conns.vault {
                 if let Some(b) = cfg.binding(&identity.id) {
                     let mount = b.mount.as_deref().unwrap_or(&cfg.mount);
                     // Revoking every lease of the role is irreversible: only with an approval.
                     // Without one, the role's credentials are made short-lived for the time box.
-                    let reset = matches!(kind, ActionKind::Rotate | ActionKind::Contain);
+                    let reset = matches!(
+                        kind,
+                        ActionKind::Rotate | ActionKind::ResetSessions | ActionKind::Contain
+                    );
                     let (vault_kind, note) = match (reset, approval) {
                         (true, Some(_)) => ("reset_leases", None),
                         (true, None) => (
@@ -426,7 +767,12 @@ fn targets<'a>(
                         "ttl_secs": cfg.restrict_ttl_secs,
                         "approved": approval.is_some(),
                     });
-                    out.push((v, req, note));
+                    out.push(Call {
+                        conn: Route::To(v as &dyn Connector),
+                        connector: "vault",
+                        req,
+                        note,
+                    });
                 }
             }
         }
@@ -434,8 +780,74 @@ fn targets<'a>(
     out
 }
 
+/// Records in the ledger an action refused before any call (its error says why).
+fn refuse(
+    led: &tripline_respond::ledger::Ledger,
+    req: &tripline_respond::ActionRequest,
+    connector: &str,
+    why: &str,
+) -> Result<(), Failure> {
+    use tripline_respond::ledger::Begin;
+    let internal = |e: tripline_respond::ConnectorError| Failure::internal(anyhow!(e));
+    match led.begin(req, connector) {
+        Ok(Begin::Fresh | Begin::InProgress(_)) => led.fail(&req.action_id, why).map_err(internal),
+        // Applied earlier (by a connector that served it then), or undone: keep that record.
+        Ok(Begin::Done(_)) | Err(tripline_respond::ConnectorError::Invalid(_)) => Ok(()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// What `--respond apply` may touch in one run, whatever the policy says.
+#[derive(Debug, Clone)]
+pub struct Safety {
+    /// Evidence whose latest event is older than this (seconds) is not acted on.
+    pub max_evidence_age_secs: u64,
+    /// At most this many identities are restricted (any change in AWS or Vault) per run; the
+    /// rest, highest score first, become owner reviews.
+    pub max_restricted: usize,
+    /// Identities (exact ids or globs) never changed automatically: break-glass roles. The
+    /// response role itself (each AWS connector's caller) is always on it.
+    pub never_touch: Vec<String>,
+    /// Now (Unix seconds).
+    pub now: i64,
+}
+
+impl Safety {
+    /// Default age limit: a day. Logs older than that describe a past state of the account;
+    /// acting on them today restricts identities for what may long be fixed.
+    pub const DEFAULT_MAX_EVIDENCE_AGE_SECS: u64 = 24 * 3600;
+    /// Default cap: a handful. A wrong policy or bad input cannot lock out a whole fleet in
+    /// one run; owners review the rest.
+    pub const DEFAULT_MAX_RESTRICTED: usize = 3;
+
+    fn never_touched(&self, id: &str) -> bool {
+        use tripline_ingest::inventory::glob::{glob_match, is_glob};
+        self.never_touch.iter().any(|g| {
+            if is_glob(g) {
+                glob_match(g, id)
+            } else {
+                g == id
+            }
+        })
+    }
+}
+
+/// Why a whole run's changes are refused: the evidence is older than the limit.
+fn stale(result: &ScanResult, safety: &Safety) -> Option<String> {
+    let as_of = result.report.as_of?;
+    let age = safety.now.saturating_sub(as_of.millis() / 1000);
+    let limit = i64::try_from(safety.max_evidence_age_secs).unwrap_or(i64::MAX);
+    (age > limit).then(|| {
+        format!(
+            "evidence ends at {as_of}, {} h ago, older than the {} h limit; nothing applied (--max-evidence-age SECS to act on older evidence)",
+            age / 3600,
+            safety.max_evidence_age_secs / 3600
+        )
+    })
+}
+
 /// Decides in apply mode and carries out what the guardrails cleared, through the connectors,
-/// with the ledger.
+/// with the ledger, within the run's [`Safety`] limits.
 pub fn apply(
     result: &mut ScanResult,
     policy: &PolicyEngine,
@@ -443,6 +855,7 @@ pub fn apply(
     previous: &std::collections::HashMap<String, Prior>,
     conns: &Connectors,
     led: &tripline_respond::ledger::Ledger,
+    safety: &Safety,
 ) -> Result<(), Failure> {
     use tripline_policy::ActionStatus;
     use tripline_respond::{ledger, ActionRequest};
@@ -454,16 +867,31 @@ pub fn apply(
         tripline_policy::Mode::Apply,
     )?;
     let day = incident_day(result);
+    let stale = stale(result, safety);
     let mut outcomes = Vec::new();
-    for (i, a) in result
-        .report
-        .identities
-        .iter()
-        .zip(&result.report.assessments)
-    {
+    let mut restricted = std::collections::BTreeSet::new();
+    // Highest score first, so the per-run cap keeps the most urgent identities.
+    let mut order: Vec<usize> = (0..result.report.identities.len()).collect();
+    order.sort_by(|&x, &y| {
+        let score = |k: usize| result.report.assessments.get(k).map_or(0.0, |a| a.score);
+        score(y).total_cmp(&score(x))
+    });
+    for (i, a) in order.iter().filter_map(|&k| {
+        Some((
+            result.report.identities.get(k)?,
+            result.report.assessments.get(k)?,
+        ))
+    }) {
         let Some(d) = result.decisions.get(&i.id) else {
             continue;
         };
+        let deny_actions = tripline_respond::ladder::implicated_actions(
+            a.signals
+                .iter()
+                .filter(|s| s.driver == tripline_model::Driver::Behaviour)
+                .map(|s| (s.code.as_str(), s.summary.as_str())),
+        );
+        let case = format!("{}#{day}", i.id);
         let approval = approval_for(approve, previous.get(&i.id));
         let key = i
             .credentials
@@ -483,7 +911,8 @@ pub fn apply(
                 credential: key.clone(),
                 expires_in_secs: act.expires_in_secs,
                 reason: d.reasons.first().cloned().unwrap_or_default(),
-                params: serde_json::json!({"owner": i.owner, "message": format!("{} ({:.0}, {})", i.id, a.score, a.level.as_str())}),
+                params: serde_json::json!({"owner": i.owner, "case": case, "deny_actions": deny_actions, "message": format!("{} ({:.0}, {})", i.id, a.score, a.level.as_str())}),
+                account: None,
             };
             let calls = targets(
                 conns,
@@ -500,12 +929,18 @@ pub fn apply(
                     kind: act.kind.as_str().to_string(),
                     action_id: None,
                     connector: None,
-                    status: "skipped",
+                    status: OutcomeStatus::Skipped,
                     detail: "no connector configured for this action and identity".into(),
                     expires_at: None,
                 });
             }
-            for (c, req, note) in calls {
+            for Call {
+                conn,
+                connector,
+                req,
+                note,
+            } in calls
+            {
                 if !seen.insert(req.action_id.clone()) {
                     continue;
                 }
@@ -513,44 +948,114 @@ pub fn apply(
                     identity: i.id.clone(),
                     kind: req.kind.clone(),
                     action_id: Some(req.action_id.clone()),
-                    connector: Some(c.name().to_string()),
-                    status: "failed",
+                    connector: Some(connector.to_string()),
+                    status: OutcomeStatus::Failed,
                     detail: String::new(),
                     expires_at: None,
                 };
                 if let Some(n) = note {
                     outcomes.push(Outcome {
-                        status: "held",
+                        status: OutcomeStatus::Held,
                         kind: "reset_leases".into(),
                         action_id: None,
                         detail: n,
                         ..out.clone()
                     });
                 }
-                // An action undone earlier (by its owner, or lifted at expiry) is not re-applied
-                // for the same incident.
+                let changes_a_system = connector != "webhook";
+                let conn = match conn {
+                    Route::To(_) if stale.is_some() => {
+                        Route::Skipped(String::new()).refused(stale.clone().unwrap_or_default())
+                    }
+                    Route::To(_) if changes_a_system && safety.never_touched(&i.id) => {
+                        Route::Skipped(String::new()).refused(
+                            "on the never-touch list: not changed automatically (act by hand if needed)".into(),
+                        )
+                    }
+                    Route::To(c) if changes_a_system && is_response_role(c, &i.id) => {
+                        Route::Skipped(String::new()).refused(
+                            "the response role itself: never changed automatically".into(),
+                        )
+                    }
+                    Route::To(_)
+                        if changes_a_system
+                            && !restricted.contains(&i.id)
+                            && restricted.len() >= safety.max_restricted =>
+                    {
+                        Route::Skipped(format!(
+                            "per-run cap of {} restricted identities reached (--max-restricted); owner review instead",
+                            safety.max_restricted
+                        ))
+                    }
+                    other => other,
+                };
+                if let (Route::To(_), true) = (&conn, changes_a_system) {
+                    restricted.insert(i.id.clone());
+                }
+                let c = match conn {
+                    Route::To(c) => c,
+                    Route::Refused(e) => {
+                        // Refused before any call: recorded in the ledger, nothing applied.
+                        refuse(led, &req, connector, &e.to_string())?;
+                        out.status = OutcomeStatus::Refused;
+                        out.detail = e.to_string();
+                        outcomes.push(out);
+                        continue;
+                    }
+                    Route::Skipped(why) => {
+                        out.status = OutcomeStatus::Skipped;
+                        out.detail = why;
+                        outcomes.push(out);
+                        continue;
+                    }
+                };
                 let earlier = led
                     .get(&req.action_id)
                     .map_err(|e| Failure::internal(anyhow!(e)))?;
-                if let Some(rec) = earlier
-                    .filter(|r| matches!(r.state, ledger::State::Undone | ledger::State::Undoing))
-                {
-                    out.status = "skipped";
-                    out.detail = format!(
-                        "{} earlier for this incident; not re-applied",
-                        rec.state.as_str()
-                    );
-                    outcomes.push(out);
-                    continue;
+                match earlier.as_ref().map(|r| r.state) {
+                    // An action undone earlier (by its owner, or lifted at expiry) is not
+                    // re-applied for the same incident.
+                    Some(s @ (ledger::State::Undone | ledger::State::Undoing)) => {
+                        out.status = OutcomeStatus::Skipped;
+                        out.detail =
+                            format!("{} earlier for this incident; not re-applied", s.as_str());
+                        outcomes.push(out);
+                        continue;
+                    }
+                    // Done by an earlier run: say so, never report it as new.
+                    Some(ledger::State::Applied | ledger::State::Verified) => {
+                        out.status = if connector == "webhook" {
+                            OutcomeStatus::Skipped
+                        } else {
+                            OutcomeStatus::AlreadyApplied
+                        };
+                        let applied = earlier.and_then(|r| r.applied);
+                        out.expires_at = applied.as_ref().and_then(applied_expiry);
+                        out.detail = if connector == "webhook" {
+                            "delivered before for this incident; not sent again".to_string()
+                        } else {
+                            format!(
+                                "applied by an earlier run; nothing changed (undo: tripline action undo {})",
+                                req.action_id
+                            )
+                        };
+                        outcomes.push(out);
+                        continue;
+                    }
+                    _ => {}
                 }
                 match ledger::run_apply(c, led, &req) {
                     Ok(applied) => {
-                        out.status = "applied";
+                        out.status = OutcomeStatus::Applied;
                         out.expires_at = applied_expiry(&applied);
                         out.detail = format!(
                             "{} (undo: tripline action undo {})",
                             applied.outputs, req.action_id
                         );
+                    }
+                    Err(e @ tripline_respond::ConnectorError::WrongAccount { .. }) => {
+                        out.status = OutcomeStatus::Refused;
+                        out.detail = e.to_string();
                     }
                     Err(e) => out.detail = e.to_string(),
                 }
@@ -562,10 +1067,25 @@ pub fn apply(
     Ok(())
 }
 
+/// A store a command only reads must exist; the error names the flag that gives it.
+fn require_store(p: &std::path::Path, flag: &str, what: &str) -> Result<(), Failure> {
+    if p.exists() {
+        return Ok(());
+    }
+    Err(Failure::usage(anyhow!(
+        "{}: no such file; give {what} with {flag} FILE",
+        p.display()
+    )))
+}
+
 pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
     use crate::cli::ActionCommand;
     use tripline_respond::ledger;
-    crate::scan::require_exists(&args.ledger)?;
+    require_store(
+        &args.ledger,
+        "--ledger",
+        "the action ledger `scan --respond apply` wrote",
+    )?;
     let led = ledger::Ledger::open(&args.ledger).map_err(|e| Failure::usage(anyhow!(e)))?;
     match &args.command {
         ActionCommand::List => {
@@ -592,12 +1112,9 @@ pub fn action(args: &crate::cli::ActionArgs) -> Result<u8, Failure> {
                 ))
             })?;
             let conns = connectors(args.connectors.as_ref())?;
-            let c = conns.by_name(&rec.connector).ok_or_else(|| {
-                Failure::usage(anyhow!(
-                    "connector {:?} is not configured in --connectors",
-                    rec.connector
-                ))
-            })?;
+            let c = conns
+                .for_record(&rec.connector, &rec.request.identity)
+                .map_err(|e| Failure::usage(anyhow!("{action_id}: {e}")))?;
             ledger::run_undo(c, &led, &applied).map_err(|e| Failure::internal(anyhow!(e)))?;
             println!("undone {action_id}");
             Ok(0)
@@ -623,6 +1140,7 @@ pub fn open_cases(
     result: &ScanResult,
     book: &tripline_respond::cases::CaseBook,
     now: i64,
+    default_owner: Option<&str>,
 ) -> Result<Vec<String>, Failure> {
     use tripline_policy::ActionKind;
     let incident = incident_day(result);
@@ -640,12 +1158,33 @@ pub fn open_cases(
             d.reasons.first().cloned().unwrap_or_default()
         );
         let case = book
-            .open_case(&i.id, &incident, i.owner.clone(), d.tier, &summary, now)
+            .open_case(
+                &i.id,
+                &incident,
+                // No owner: the configured default owner, else nobody but the admins, who may
+                // act on any case (and an unanswered request escalates, it never waits).
+                i.owner
+                    .clone()
+                    .or_else(|| default_owner.map(str::to_string)),
+                d.tier,
+                &summary,
+                now,
+            )
             .map_err(|e| Failure::internal(anyhow!(e)))?;
+        let asks_owner = d.has(ActionKind::OwnerReview)
+            || d.has(ActionKind::StepUp)
+            || d.has(ActionKind::Contain);
+        if case.owner.is_none() && asks_owner {
+            // Nobody to wait for: the case stays open for the admins (`tripline case … --admin`),
+            // it does not sit out an owner's deadline.
+            eprintln!(
+                "case {} has no owner: it is for the admins (give --default-owner to route such cases)",
+                case.id
+            );
+        }
         if case.state == tripline_respond::cases::CaseState::Open
-            && (d.has(ActionKind::OwnerReview)
-                || d.has(ActionKind::StepUp)
-                || d.has(ActionKind::Contain))
+            && case.owner.is_some()
+            && asks_owner
         {
             book.request_owner(&case.id, now)
                 .map_err(|e| Failure::internal(anyhow!(e)))?;
@@ -653,7 +1192,7 @@ pub fn open_cases(
         for o in result
             .outcomes
             .iter()
-            .filter(|o| o.identity == i.id && o.status == "applied")
+            .filter(|o| o.identity == i.id && o.status == OutcomeStatus::Applied)
         {
             let (Some(action_id), Some(connector)) = (&o.action_id, &o.connector) else {
                 continue;
@@ -683,7 +1222,7 @@ pub struct SweepStep {
     pub identity: String,
     pub action_id: Option<String>,
     /// `undone`, `extended`, `expired`, `escalated`, or `failed`.
-    pub what: &'static str,
+    pub what: SweepWhat,
     pub detail: String,
 }
 
@@ -708,7 +1247,7 @@ pub fn sweep(
     let internal = |e: &dyn std::fmt::Display| Failure::internal(anyhow!("{e}"));
     let mut steps = Vec::new();
     for case in book.list().map_err(|e| internal(&e))? {
-        let step = |action_id: Option<&str>, what: &'static str, detail: String| SweepStep {
+        let step = |action_id: Option<&str>, what: SweepWhat, detail: String| SweepStep {
             case: case.id.clone(),
             identity: case.identity.clone(),
             action_id: action_id.map(str::to_string),
@@ -732,12 +1271,16 @@ pub fn sweep(
         let until = case.restriction_expires_at.unwrap_or(i64::MAX);
         let restricted = case.state == CaseState::Restricted && until != i64::MAX;
         let restrictions = live.iter().filter(|(a, _)| a.expires_at.is_some());
-        let (chosen, what, then): (Vec<_>, &'static str, Option<Then>) = if case.undo_requested {
-            (live.iter().collect(), "undone", Some(CaseBook::undo_done))
+        let (chosen, what, then): (Vec<_>, SweepWhat, Option<Then>) = if case.undo_requested {
+            (
+                live.iter().collect(),
+                SweepWhat::Undone,
+                Some(CaseBook::undo_done),
+            )
         } else if restricted && until <= now {
             (
                 restrictions.collect(),
-                "expired",
+                SweepWhat::Expired,
                 Some(CaseBook::restriction_ended),
             )
         } else if restricted {
@@ -745,22 +1288,23 @@ pub fn sweep(
             let behind = |(_, applied): &&(_, tripline_respond::Applied)| {
                 applied_expiry(applied).is_none_or(|end| end < until)
             };
-            (restrictions.filter(behind).collect(), "extended", None)
+            (
+                restrictions.filter(behind).collect(),
+                SweepWhat::Extended,
+                None,
+            )
         } else {
             continue;
         };
         let mut all_ok = true;
         for (a, applied) in chosen {
-            let done = match conns.by_name(&a.connector) {
-                None => Err(format!(
-                    "needs the {} connector in --connectors",
-                    a.connector
-                )),
-                Some(c) if what == "extended" => c
+            let done = match conns.for_record(&a.connector, &case.identity) {
+                Err(e) => Err(e),
+                Ok(c) if what == SweepWhat::Extended => c
                     .extend(applied, until)
                     .and_then(|new| led.finish(&a.action_id, &new))
                     .map_err(|e| e.to_string()),
-                Some(c) => ledger::run_undo(c, led, applied).map_err(|e| e.to_string()),
+                Ok(c) => ledger::run_undo(c, led, applied).map_err(|e| e.to_string()),
             };
             let end = tripline_model::Timestamp::from_secs(until);
             steps.push(match done {
@@ -768,14 +1312,18 @@ pub fn sweep(
                     Some(&a.action_id),
                     what,
                     match what {
-                        "undone" => "at the owner's request".to_string(),
-                        "expired" => format!("ended at {end}"),
+                        SweepWhat::Undone => "at the owner's request".to_string(),
+                        SweepWhat::Expired => format!("ended at {end}"),
                         _ => format!("now ends at {end}"),
                     },
                 ),
                 Err(e) => {
                     all_ok = false;
-                    step(Some(&a.action_id), "failed", format!("{what}: {e}"))
+                    step(
+                        Some(&a.action_id),
+                        SweepWhat::Failed,
+                        format!("{what}: {e}"),
+                    )
                 }
             });
         }
@@ -789,7 +1337,7 @@ pub fn sweep(
             case: id,
             identity: case.identity,
             action_id: None,
-            what: "escalated",
+            what: SweepWhat::Escalated,
             detail: format!("owner silent; now at {}", case.tier),
         });
     }
@@ -802,7 +1350,11 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
         admins: args.admins.clone(),
         ..Default::default()
     };
-    crate::scan::require_exists(&args.cases)?;
+    require_store(
+        &args.cases,
+        "--cases",
+        "the case book `scan --respond … --cases` wrote",
+    )?;
     let book = tripline_respond::cases::CaseBook::open(&args.cases, cfg)
         .map_err(|e| Failure::usage(anyhow!(e)))?;
     let now = crate::scan::now().0 / 1000;
@@ -855,7 +1407,11 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
     // (`sweep` itself always runs); otherwise the next `case sweep` carries it out.
     let sweep_now = match args.command {
         C::Sweep => {
-            crate::scan::require_exists(&args.ledger)?;
+            require_store(
+                &args.ledger,
+                "--ledger",
+                "the action ledger `scan --respond apply` wrote",
+            )?;
             true
         }
         C::Deny { .. } | C::Extend { .. } | C::Undo { .. } => {
@@ -869,7 +1425,7 @@ pub fn case(args: &crate::cli::CaseArgs) -> Result<u8, Failure> {
             .map_err(|e| Failure::usage(anyhow!(e)))?;
         let steps = sweep(&book, &led, &conns, now)?;
         report_sweep(&steps, args.evidence.as_deref())?;
-        if steps.iter().any(|s| s.what == "failed") {
+        if steps.iter().any(|s| s.what == SweepWhat::Failed) {
             return Ok(1);
         }
     }
@@ -906,7 +1462,7 @@ pub fn report_sweep(
                 .clone()
                 .unwrap_or_else(|| format!("case {}", s.case)),
             identity: s.identity.clone(),
-            phase: if s.what == "extended" {
+            phase: if s.what == SweepWhat::Extended {
                 tripline_store::Phase::Apply
             } else {
                 tripline_store::Phase::Undo

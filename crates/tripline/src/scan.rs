@@ -298,7 +298,26 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                 let conns = crate::respond::connectors(args.connectors.as_ref())?;
                 let led = tripline_respond::ledger::Ledger::open(&args.ledger)
                     .map_err(|e| Failure::usage(anyhow!(e)))?;
-                crate::respond::apply(&mut result, &policy, approve, &previous, &conns, &led)?;
+                let safety = crate::respond::Safety {
+                    max_evidence_age_secs: args.max_evidence_age,
+                    max_restricted: args.max_restricted,
+                    never_touch: args
+                        .never_touch
+                        .iter()
+                        .chain(&conns.settings.never_touch)
+                        .cloned()
+                        .collect(),
+                    now: now().0 / 1000,
+                };
+                crate::respond::apply(
+                    &mut result,
+                    &policy,
+                    approve,
+                    &previous,
+                    &conns,
+                    &led,
+                    &safety,
+                )?;
                 for o in &result.outcomes {
                     eprintln!(
                         "{:<8} {:<12} {} via {}: {}",
@@ -314,7 +333,8 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         };
         if let (Some(book), Some(path)) = (&book, &args.cases) {
             let at = now().0 / 1000;
-            let opened = crate::respond::open_cases(&result, book, at)?;
+            let opened =
+                crate::respond::open_cases(&result, book, at, args.default_owner.as_deref())?;
             eprintln!(
                 "{} open cases in {} (`tripline case list`)",
                 opened.len(),
@@ -333,6 +353,19 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         let recorded = crate::evidence::record_scan(p, &result, signer.as_ref())?;
         eprintln!("{recorded}");
         unsigned = recorded.signing_failed();
+    }
+    if args.respond.is_none() {
+        // One source of recommendation: without --respond the table, JSON and OCSF still show
+        // the policy's decision (a dry run: no case, nothing carried out, and not recorded as
+        // a response in the evidence, which was written above).
+        let policy = crate::respond::load(&args.policy, args.policy_data.as_ref())?;
+        crate::respond::decide(
+            &mut result,
+            &policy,
+            &Default::default(),
+            args.approve.as_ref(),
+            tripline_policy::Mode::Plan,
+        )?;
     }
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
@@ -422,6 +455,16 @@ pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
     for (p, why) in &result.stats.unreadable {
         eprintln!("unreadable: {}: {why}", p.display());
     }
+    // The same recommendation as `scan` shows: the default policy's decision (dry run).
+    let mut result = result;
+    let policy = crate::respond::load(&[], None)?;
+    crate::respond::decide(
+        &mut result,
+        &policy,
+        &Default::default(),
+        None,
+        tripline_policy::Mode::Plan,
+    )?;
     let mut out = std::io::stdout().lock();
     let found = report::explain(&result, &args.identity, &mut out)
         .map_err(|e| Failure::internal(anyhow!(e)))?;

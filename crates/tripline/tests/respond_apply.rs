@@ -70,6 +70,13 @@ fn moto() -> Moto {
     m
 }
 
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 fn keys(c: &AwsConnector, user: &str) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = c
         .list_keys(user)
@@ -122,8 +129,10 @@ impl Org {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let arn = "arn:aws:iam::123456789012:user/svc-report";
+        // An hour ago: `--respond apply` refuses evidence older than a day.
+        let fresh = tripline_model::Timestamp::from_secs(now_secs() - 3600).to_string();
         let event = format!(
-            r#"{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","arn":"{arn}","accountId":"123456789012","accessKeyId":"{key_id}","userName":"svc-report"}},"eventTime":"2026-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15","eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"123456789012"}}"#
+            r#"{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","arn":"{arn}","accountId":"123456789012","accessKeyId":"{key_id}","userName":"svc-report"}},"eventTime":"{fresh}","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15","eventID":"e1","eventType":"AwsApiCall","recipientAccountId":"123456789012"}}"#
         );
         std::fs::write(d.join("trail.jsonl"), format!("{event}\n")).unwrap();
         let leak = serde_json::json!([{
@@ -300,9 +309,14 @@ fn leaked_key_is_rotated_once_and_undo_restores_the_account() {
         "secret leaked into the report"
     );
 
-    // A retry (same day, same decision) does not rotate twice.
-    org.scan();
+    // A retry (same day, same decision) does not rotate twice, and says so.
+    let again = org.scan();
     assert_eq!(org.keys().len(), 2);
+    let rotate_again = outcome(&again, "aws", "rotate");
+    assert_eq!(
+        rotate_again["status"], "already_applied",
+        "{rotate_again:#}"
+    );
 
     // Undo restores the account.
     let action_id = rotate["action_id"].as_str().unwrap();
