@@ -285,6 +285,16 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                 Some((conns, led))
             }
         };
+        let failed = result
+            .decisions
+            .values()
+            .filter(|d| d.error.is_some())
+            .count();
+        if failed > 0 {
+            eprintln!(
+                "the policy failed for {failed} identities: held with no action (see their decision reasons)"
+            );
+        }
         if let (Some(book), Some(path)) = (&book, &args.cases) {
             let at = now().0 / 1000;
             let opened = crate::respond::open_cases(&result, book, at)?;

@@ -1,0 +1,129 @@
+//! Issue 11 regressions at the CLI: no input, policy or identity crashes, hangs or exhausts a
+//! run, and nothing counts twice.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// A CloudTrail record of IAM user `user` with event id `id` at `time`.
+fn record(user: &str, id: &str, time: &str) -> String {
+    serde_json::json!({
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::111122223333:user/{user}"),
+            "accountId": "111122223333", "accessKeyId": "AKIAEXAMPLE1", "userName": user},
+        "eventTime": time, "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets",
+        "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "userAgent": "aws-cli/2.15",
+        "eventID": id, "eventType": "AwsApiCall", "recipientAccountId": "111122223333"
+    })
+    .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn recursive_or_hungry_policies_are_load_errors_not_aborts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rec = write(
+        tmp.path(),
+        "rec.rego",
+        "package tripline.escalation\n\na := b\nb := a\n\ndecision := {\"tier\": \"observe\", \"actions\": [], \"reasons\": [a]}\n",
+    );
+    let range = write(
+        tmp.path(),
+        "range.rego",
+        "package tripline.escalation\n\nbig := numbers.range(1, 1000000000)\ndecision := {\"tier\": \"observe\", \"actions\": [], \"reasons\": [sprintf(\"%d\", [count(big)])]}\n",
+    );
+    let range_test = write(
+        tmp.path(),
+        "range_test.rego",
+        "package range_test\n\ntest_big if count(numbers.range(1, 1000000000)) > 0\n",
+    );
+    for args in [
+        vec!["policy", "check", rec.as_str()],
+        vec!["policy", "check", range.as_str()],
+        vec!["policy", "test", range_test.as_str()],
+    ] {
+        let out = tripline().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("depend on themselves") || err.contains("cannot be bounded"),
+            "{err}"
+        );
+    }
+    let logs = write(
+        tmp.path(),
+        "a.jsonl",
+        &record("ci", "e1", "2026-01-01T00:00:00Z"),
+    );
+    let out = tripline()
+        .args([
+            "scan",
+            "--logs",
+            &logs,
+            "--respond",
+            "plan",
+            "--policy",
+            &rec,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_policy_failing_for_one_identity_fails_only_that_decision() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "n".repeat(1536); // over the policy input's 1,024-byte id cap
+    let lines = [
+        record("ci", "e1", "2026-01-01T00:00:00Z"),
+        record("boom", "e2", "2026-01-01T00:01:00Z"),
+        record(&long, "e3", "2026-01-01T00:02:00Z"),
+    ];
+    let logs = write(tmp.path(), "a.jsonl", &lines.join("\n"));
+    let policy = write(
+        tmp.path(),
+        "p.rego",
+        "package tripline.escalation\n\ndecision := {\"tier\": \"observe\", \"actions\": [], \"reasons\": [\"ok\"]} if not contains(input.identity.id, \"boom\")\n",
+    );
+    let evidence = tmp.path().join("ev.sqlite");
+    let out = tripline()
+        .args([
+            "scan",
+            "--logs",
+            &logs,
+            "--respond",
+            "plan",
+            "--policy",
+            &policy,
+        ])
+        .args(["--evidence", evidence.to_str().unwrap()])
+        .args(["--format", "json", "--all"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("the policy failed for 1 identities"), "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ok = identity(&doc, "user/ci");
+    assert_eq!(ok["decision"]["reasons"][0], "ok", "{ok}");
+    let held = identity(&doc, "user/boom");
+    assert_eq!(held["decision"]["tier"], "observe");
+    assert!(held["decision"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("undefined"));
+    let long_one = identity(&doc, &long);
+    assert_eq!(long_one["decision"]["reasons"][0], "ok", "{long_one}");
+    assert!(evidence_verifies(&evidence).contains("ok"));
+}
