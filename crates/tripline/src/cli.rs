@@ -421,6 +421,10 @@ pub struct LimitArgs {
     /// Deepest JSON nesting accepted in a record.
     #[arg(long, default_value_t = 64, value_name = "LEVELS")]
     pub max_depth: usize,
+    /// Events dated more than this after the wall clock are rejected (`future_timestamp`), so
+    /// they cannot move the scan's clock; allows for clock skew between sources.
+    #[arg(long, default_value_t = 15 * 60, value_name = "SECS")]
+    pub max_future_secs: u64,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 mod backtest;
 mod cli;
 mod evidence;
+mod output;
 mod report;
 mod respond;
 mod scan;

@@ -80,6 +80,7 @@ fn limits(args: &crate::cli::LimitArgs) -> Limits {
         max_document_bytes: args.max_document_bytes,
         max_decompressed_bytes: args.max_decompressed_bytes,
         max_depth: args.max_depth,
+        max_future_secs: args.max_future_secs,
     }
 }
 
@@ -318,6 +319,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
         .map_err(|e| Failure::internal(anyhow!(e)))?;
+    crate::output::input_notes(&result.stats, &mut std::io::stderr());
     if !result.stats.unreadable.is_empty() {
         return Ok(2);
     }

@@ -127,3 +127,74 @@ fn a_policy_failing_for_one_identity_fails_only_that_decision() {
     assert_eq!(long_one["decision"]["reasons"][0], "ok", "{long_one}");
     assert!(evidence_verifies(&evidence).contains("ok"));
 }
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_finish_and_count_each_event_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    let lines = [
+        record("ci", "e1", "2026-01-01T00:00:00Z"),
+        record("ci", "e2", "2026-01-01T00:01:00Z"),
+    ];
+    write(&d, "a.jsonl", &lines.join("\n"));
+    // `ln -s . d/s1; ln -s . d/s2` never finished; one self-link read the file 41 times.
+    std::os::unix::fs::symlink(".", d.join("s1")).unwrap();
+    std::os::unix::fs::symlink(".", d.join("s2")).unwrap();
+    let out = tripline()
+        .args(["scan", "--logs", d.to_str().unwrap(), "--format", "json"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["events"], 2);
+    assert_eq!(doc["stats"]["files"], 1);
+    assert!(err.contains("skipped 2 links"), "{err}");
+}
+
+#[test]
+fn the_same_logs_twice_score_the_same_and_report_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..20)
+        .map(|i| record("ci", &format!("e{i}"), &format!("2026-01-01T00:{i:02}:00Z")))
+        .collect();
+    let a = write(tmp.path(), "a.jsonl", &lines.join("\n"));
+    let b = write(tmp.path(), "b.jsonl", &lines.join("\n"));
+    let once = scan_json(&["--logs", &a]);
+    let out = tripline()
+        .args(["scan", "--logs", &a, &b, "--format", "json", "--all"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("20 duplicate records"), "{err}");
+    let twice: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        identity(&once, "user/ci")["score"],
+        identity(&twice, "user/ci")["score"]
+    );
+    assert_eq!(twice["stats"]["events"], 20);
+}
+
+#[test]
+fn a_year_9999_event_does_not_move_the_scan_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = [
+        record("ci", "e1", "2026-01-01T00:00:00Z"),
+        record("ci", "e2", "9999-12-31T23:59:59Z"),
+    ];
+    let a = write(tmp.path(), "a.jsonl", &lines.join("\n"));
+    let out = tripline()
+        .args(["scan", "--logs", &a, "--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("future_timestamp"), "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let at = doc["stats"]["scored_at"].as_str().unwrap();
+    assert!(at.starts_with("2026-01-01"), "{at}");
+    assert_eq!(doc["stats"]["events"], 1);
+}

@@ -5,6 +5,7 @@
 //! Every record ends as exactly one of: an [`Event`], a [`Rejected`] with its reason, or a
 //! counted non-final Kubernetes audit stage. Nothing is dropped silently and nothing panics.
 
+mod admit;
 mod cloudtrail;
 pub mod files;
 mod k8s;
@@ -44,12 +45,20 @@ pub struct ReadStats {
     /// Records without an id (CloudTrail `eventID`, Kubernetes `auditID`), given one derived
     /// from their bytes.
     pub derived_event_ids: u64,
+    /// Records whose event id was already read with the same content (the same logs given
+    /// twice, a file reachable by two paths): counted here, not again as events.
+    #[serde(default)]
+    pub duplicate_events: u64,
     /// Rejected records by reason.
     pub rejected: BTreeMap<RejectReason, u64>,
     /// Files under named directories that were not read, with why.
     pub skipped_files: Vec<(PathBuf, String)>,
     /// Paths that could not be opened or listed.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Symbolic links (or second paths) not followed because they lead to a directory already
+    /// walked (a loop) or a file already read, with why.
+    #[serde(default)]
+    pub skipped_links: Vec<(PathBuf, String)>,
 }
 
 impl ReadStats {
@@ -63,6 +72,9 @@ impl ReadStats {
 pub struct LogReader {
     pub limits: Limits,
     pub progress: Option<ProgressFn>,
+    /// The wall clock events are checked against ([`Limits::max_future_secs`]); `None`: the
+    /// system clock when a read starts.
+    pub now: Option<tripline_model::Timestamp>,
 }
 
 impl std::fmt::Debug for LogReader {
@@ -81,6 +93,7 @@ struct Ctx<'s> {
     origin: String,
     stats: &'s mut ReadStats,
     sink: &'s mut dyn FnMut(Item),
+    admission: &'s mut admit::Admission,
 }
 
 impl Ctx<'_> {
@@ -105,6 +118,18 @@ impl Ctx<'_> {
     }
 
     fn event(&mut self, ev: Event) {
+        match self.admission.check(&ev) {
+            admit::Admit::New => {}
+            admit::Admit::Duplicate => {
+                admit::count_duplicate(self.stats);
+                return;
+            }
+            admit::Admit::Reject(reason, detail) => {
+                let raw = serde_json::to_vec(&ev).unwrap_or_default();
+                self.reject(None, reason, detail, &raw);
+                return;
+            }
+        }
         self.stats.events += 1;
         match ev.source {
             LogSource::CloudTrail => self.stats.cloudtrail_events += 1,
@@ -169,6 +194,7 @@ impl LogReader {
         Self {
             limits,
             progress: None,
+            now: None,
         }
     }
 
@@ -182,16 +208,35 @@ impl LogReader {
                 .map(|(p, why)| (p, why.to_string()))
                 .collect(),
             unreadable: found.unreadable,
+            skipped_links: found
+                .skipped_links
+                .into_iter()
+                .map(|(p, why)| (p, why.to_string()))
+                .collect(),
             ..ReadStats::default()
         };
+        // One admission for every file: an event id counts once across all the inputs.
+        let mut admission = admit::Admission::new(&self.limits, self.now);
         for file in &found.files {
-            self.read_file(file, &mut stats, sink);
+            self.read_file_admitting(file, &mut stats, sink, &mut admission);
         }
         stats
     }
 
     /// Reads one file, adding to `stats`. An unopenable file is recorded in `stats.unreadable`.
+    /// Event ids are deduplicated within the file (across files by [`read_paths`](Self::read_paths)).
     pub fn read_file(&self, path: &Path, stats: &mut ReadStats, sink: &mut dyn FnMut(Item)) {
+        let mut admission = admit::Admission::new(&self.limits, self.now);
+        self.read_file_admitting(path, stats, sink, &mut admission);
+    }
+
+    fn read_file_admitting(
+        &self,
+        path: &Path,
+        stats: &mut ReadStats,
+        sink: &mut dyn FnMut(Item),
+        admission: &mut admit::Admission,
+    ) {
         let (mut reader, compression) = match files::open(
             path,
             self.limits.max_decompressed_bytes,
@@ -211,6 +256,7 @@ impl LogReader {
             origin: path.display().to_string(),
             stats,
             sink,
+            admission,
         };
         let document = match reader.fill_buf() {
             Ok(head) => starts_document(head),
@@ -241,10 +287,12 @@ impl LogReader {
         stats: &mut ReadStats,
         sink: &mut dyn FnMut(Item),
     ) {
+        let mut admission = admit::Admission::new(&self.limits, self.now);
         let mut ctx = Ctx {
             origin: origin.to_string(),
             stats,
             sink,
+            admission: &mut admission,
         };
         let mut cursor = std::io::Cursor::new(bytes);
         if starts_document(bytes) {
@@ -568,6 +616,7 @@ impl LogReader {
                 origin: ctx.origin.clone(),
                 stats: ctx.stats,
                 sink: &mut inner_sink,
+                admission: ctx.admission,
             };
             self.record(inner, pos, &mut inner_ctx, 1);
         }
