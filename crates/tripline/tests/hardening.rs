@@ -198,3 +198,60 @@ fn a_year_9999_event_does_not_move_the_scan_clock() {
     assert!(at.starts_with("2026-01-01"), "{at}");
     assert_eq!(doc["stats"]["events"], 1);
 }
+
+/// Runs `tripline ARGS` with its stdout a pipe whose reader is already gone (as `| head -1`
+/// is, once it has its line) and returns the exit code and stderr.
+#[cfg(unix)]
+fn into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("tripline"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap().code(), err)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_or_full_stdout_is_not_a_panic() {
+    // `policy test` prints one line per test: more than a pipe's first read.
+    let (code, err) = into_closed_pipe(&["policy", "test"]);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(code, Some(0), "{err}");
+    // The scan's report (written with `write!`, not `println!`) stops quietly too.
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = write(
+        tmp.path(),
+        "a.jsonl",
+        &record("ci", "e1", "2026-01-01T00:00:00Z"),
+    );
+    let (code, err) = into_closed_pipe(&["scan", "--logs", &logs]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("error"), "{err}");
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("tripline"))
+            .args(["policy", "test"])
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("cannot write to stdout"), "{err}");
+    }
+}
