@@ -111,3 +111,62 @@ fn an_event_far_in_the_future_is_rejected_and_does_not_move_the_clock() {
     );
     accounted(&stats);
 }
+
+#[test]
+fn a_byte_order_mark_does_not_reject_the_first_record_or_a_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let jsonl = format!(
+        "\u{feff}{}\n{}\n",
+        record("b1", "ListBuckets", "2026-01-01T00:00:00Z"),
+        record("b2", "ListBuckets", "2026-01-01T00:00:01Z")
+    );
+    let doc = format!(
+        "\u{feff}{{\"Records\": [{}]}}",
+        record("b3", "ListBuckets", "2026-01-01T00:00:02Z")
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&record("b4", "ListBuckets", "2026-01-01T00:00:03Z")).unwrap();
+    let pretty = format!("\u{feff}{}", serde_json::to_string_pretty(&v).unwrap());
+    for (name, text) in [("a.jsonl", &jsonl), ("b.json", &doc), ("c.json", &pretty)] {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    let (events, rejected, stats) = read_paths(&[tmp.path().to_path_buf()]);
+    assert!(rejected.is_empty(), "{rejected:#?}");
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["b1", "b2", "b3", "b4"]);
+    accounted(&stats);
+    // From memory too.
+    let mut stats = ReadStats::default();
+    let mut n = 0;
+    reader().read_bytes("mem", doc.as_bytes(), &mut stats, &mut |i| {
+        assert!(matches!(i, Item::Event(_)), "{i:?}");
+        n += 1;
+    });
+    assert_eq!(n, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pretty_printed_record_from_a_fifo_is_read_once_not_reopened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("in.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let v: serde_json::Value =
+        serde_json::from_str(&record("f1", "ListBuckets", "2026-01-01T00:00:00Z")).unwrap();
+    let text = serde_json::to_string_pretty(&v).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+    };
+    // Before: the reader found a multi-line document and reopened the FIFO (a hang).
+    let (events, rejected, stats) = read_paths(&[fifo]);
+    writer.join().unwrap();
+    assert!(rejected.is_empty(), "{rejected:#?}");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].id, "f1");
+    accounted(&stats);
+}

@@ -255,3 +255,17 @@ fn a_closed_or_full_stdout_is_not_a_panic() {
         assert!(err.contains("cannot write to stdout"), "{err}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_pretty_printed_record_on_stdin_is_read() {
+    let v: serde_json::Value =
+        serde_json::from_str(&record("ci", "s1", "2026-01-01T00:00:00Z")).unwrap();
+    let doc = json_ok(
+        tripline()
+            .args(["scan", "--logs", "/dev/stdin", "--format", "json"])
+            .write_stdin(serde_json::to_string_pretty(&v).unwrap()),
+    );
+    assert_eq!(doc["stats"]["events"], 1, "{}", doc["stats"]);
+    assert_eq!(doc["stats"]["rejected_total"], 0);
+}

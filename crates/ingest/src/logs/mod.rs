@@ -258,6 +258,14 @@ impl LogReader {
             sink,
             admission,
         };
+        // A FIFO, `/dev/stdin` or a socket can be read only once: into a bounded buffer, then
+        // from memory (a regular file is streamed and may be re-read as one document).
+        let regular = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true);
+        if !regular {
+            self.read_once(&mut reader, &mut ctx);
+            return;
+        }
+        skip_bom(&mut reader);
         let document = match reader.fill_buf() {
             Ok(head) => starts_document(head),
             Err(e) => {
@@ -270,7 +278,10 @@ impl LogReader {
             self.read_document(&mut reader, &mut ctx);
         } else if let LineEnd::RetryAsDocument = self.read_lines(&mut reader, &mut ctx) {
             match files::open(path, self.limits.max_decompressed_bytes, None) {
-                Ok((mut again, _)) => self.read_document(&mut again, &mut ctx),
+                Ok((mut again, _)) => {
+                    skip_bom(&mut again);
+                    self.read_document(&mut again, &mut ctx)
+                }
                 Err(e) => ctx
                     .stats
                     .unreadable
@@ -294,11 +305,51 @@ impl LogReader {
             sink,
             admission: &mut admission,
         };
+        self.read_memory(bytes, &mut ctx);
+    }
+
+    /// Records in memory: a document, or lines (re-read as one document if they turn out to
+    /// be one). A UTF-8 byte-order mark is skipped.
+    fn read_memory(&self, bytes: &[u8], ctx: &mut Ctx<'_>) {
+        let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         let mut cursor = std::io::Cursor::new(bytes);
         if starts_document(bytes) {
-            self.read_document(&mut cursor, &mut ctx);
-        } else if let LineEnd::RetryAsDocument = self.read_lines(&mut cursor, &mut ctx) {
-            self.read_document(&mut std::io::Cursor::new(bytes), &mut ctx);
+            self.read_document(&mut cursor, ctx);
+        } else if let LineEnd::RetryAsDocument = self.read_lines(&mut cursor, ctx) {
+            self.read_document(&mut std::io::Cursor::new(bytes), ctx);
+        }
+    }
+
+    /// A stream that cannot be reopened: up to `max_document_bytes` are buffered and read from
+    /// memory; a longer stream is read as JSON Lines from the buffer onwards, and if it turns
+    /// out to be one document it is rejected as too large (it cannot be re-read).
+    fn read_once(&self, reader: &mut dyn BufRead, ctx: &mut Ctx<'_>) {
+        let cap = self.limits.max_document_bytes;
+        let mut buf = Vec::new();
+        let res = reader.take(cap as u64 + 1).read_to_end(&mut buf);
+        if let Err(e) = res {
+            // What arrived before the error is read; the error is the stream's rejection.
+            self.read_memory(&buf, ctx);
+            ctx.stats.records += 1;
+            let (reason, detail) = io_reject(&e, buf.len() as u64);
+            ctx.reject(None, reason, detail, b"");
+            return;
+        }
+        if buf.len() <= cap {
+            self.read_memory(&buf, ctx);
+            return;
+        }
+        let start = usize::from(buf.starts_with(BOM)) * BOM.len();
+        let mut rest = std::io::Cursor::new(buf.get(start..).unwrap_or_default()).chain(reader);
+        let mut rest = std::io::BufReader::new(&mut rest);
+        if let LineEnd::RetryAsDocument = self.read_lines(&mut rest, ctx) {
+            ctx.stats.records += 1;
+            ctx.reject(
+                None,
+                RejectReason::TooLarge,
+                format!("a stream that cannot be re-read (FIFO, stdin) holds one JSON document over --max-document-bytes ({cap})"),
+                buf.get(..EXCERPT_OF_OVERSIZED.min(buf.len())).unwrap_or_default(),
+            );
         }
     }
 
@@ -697,6 +748,16 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 
 /// A file that opens with `[` or with an object whose first key is `Records` or `Events` is one
 /// JSON document, not JSON Lines.
+/// The UTF-8 byte-order mark some editors and exporters put first.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Skips a UTF-8 byte-order mark at the reader's position.
+fn skip_bom(reader: &mut dyn BufRead) {
+    if reader.fill_buf().is_ok_and(|head| head.starts_with(BOM)) {
+        reader.consume(BOM.len());
+    }
+}
+
 fn starts_document(head: &[u8]) -> bool {
     let mut it = head.iter().skip_while(|b| b.is_ascii_whitespace());
     match it.next() {
