@@ -365,6 +365,12 @@ pub struct ScanArgs {
     /// Write every rejected record, with its reason, to this file as JSON Lines.
     #[arg(long, value_name = "FILE")]
     pub quarantine: Option<PathBuf>,
+    /// Most bytes written to the quarantine file; later rejections are counted, not written.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    pub max_quarantine_bytes: u64,
+    /// Most records written to the quarantine file; later rejections are counted, not written.
+    #[arg(long, default_value_t = 1_000_000, value_name = "RECORDS")]
+    pub max_quarantine_records: u64,
     /// Analyst feedback store (see `tripline feedback`): false-positive and accepted-risk verdicts
     /// are shown as suppressions until they expire.
     #[arg(long, value_name = "FILE")]

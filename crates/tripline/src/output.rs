@@ -1,8 +1,76 @@
 //! Output helpers: the input notes after the summary, and telling a closed or full stdout
 //! apart from a real panic.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use tripline_ingest::ReadStats;
+use tripline_model::Rejected;
+
+/// The quarantine file, bounded in bytes and records: a hostile input cannot turn a small
+/// gzip into a huge file (10 KB became 775 MB). Rejections past a cap are counted, not
+/// written; the summary says how many.
+#[derive(Debug)]
+pub struct Quarantine {
+    path: PathBuf,
+    out: BufWriter<std::fs::File>,
+    max_bytes: u64,
+    max_records: u64,
+    bytes: u64,
+    records: u64,
+    not_written: u64,
+    line: Vec<u8>,
+}
+
+impl Quarantine {
+    pub fn create(path: &Path, max_bytes: u64, max_records: u64) -> std::io::Result<Self> {
+        Ok(Self {
+            path: path.to_path_buf(),
+            out: BufWriter::new(std::fs::File::create(path)?),
+            max_bytes,
+            max_records,
+            bytes: 0,
+            records: 0,
+            not_written: 0,
+            line: Vec::new(),
+        })
+    }
+
+    /// Writes one rejected record as a JSON line, unless a cap would be passed.
+    pub fn write(&mut self, r: &Rejected) -> std::io::Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, r)?;
+        self.line.push(b'\n');
+        let len = self.line.len() as u64;
+        if self.records >= self.max_records || self.bytes.saturating_add(len) > self.max_bytes {
+            self.not_written += 1;
+            return Ok(());
+        }
+        self.out.write_all(&self.line)?;
+        self.bytes += len;
+        self.records += 1;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
+    /// The summary line when something was not written.
+    pub fn note(&self, out: &mut dyn Write) {
+        if self.not_written > 0 {
+            let _ = writeln!(
+                out,
+                "quarantine full: {} rejected records not written to {} ({} records, {} bytes written; --max-quarantine-records {}, --max-quarantine-bytes {})",
+                self.not_written,
+                self.path.display(),
+                self.records,
+                self.bytes,
+                self.max_records,
+                self.max_bytes
+            );
+        }
+    }
+}
 
 /// Lines the summary does not carry yet: duplicates and links not followed. Best effort: a
 /// closed stderr is not an error.

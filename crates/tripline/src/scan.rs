@@ -209,18 +209,20 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         .quarantine
         .as_ref()
         .map(|p| {
-            File::create(p)
-                .map(BufWriter::new)
-                .with_context(|| format!("creating {}", p.display()))
+            crate::output::Quarantine::create(
+                p,
+                args.max_quarantine_bytes,
+                args.max_quarantine_records,
+            )
+            .with_context(|| format!("creating {}", p.display()))
         })
         .transpose()
         .map_err(Failure::usage)?;
     let mut on_reject = |r: &Rejected| -> std::io::Result<()> {
-        if let Some(q) = quarantine.as_mut() {
-            serde_json::to_writer(&mut *q, r)?;
-            q.write_all(b"\n")?;
+        match quarantine.as_mut() {
+            Some(q) => q.write(r),
+            None => Ok(()),
         }
-        Ok(())
     };
     let mut result = collect(
         &args.input.logs,
@@ -320,6 +322,9 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
         .map_err(|e| Failure::internal(anyhow!(e)))?;
     crate::output::input_notes(&result.stats, &mut std::io::stderr());
+    if let Some(q) = &quarantine {
+        q.note(&mut std::io::stderr());
+    }
     if !result.stats.unreadable.is_empty() {
         return Ok(2);
     }

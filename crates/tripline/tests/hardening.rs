@@ -269,3 +269,44 @@ fn a_pretty_printed_record_on_stdin_is_read() {
     assert_eq!(doc["stats"]["events"], 1, "{}", doc["stats"]);
     assert_eq!(doc["stats"]["rejected_total"], 0);
 }
+
+#[test]
+fn the_quarantine_file_is_bounded_and_says_what_it_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad: String = (0..500)
+        .map(|i| format!("{{not json {i} {}\n", "x".repeat(200)))
+        .collect();
+    let logs = write(tmp.path(), "bad.jsonl", &bad);
+    let q = tmp.path().join("q.jsonl");
+    let out = tripline()
+        .args(["scan", "--logs", &logs, "--quarantine", q.to_str().unwrap()])
+        .args([
+            "--max-quarantine-bytes",
+            "20000",
+            "--max-quarantine-records",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let written = std::fs::metadata(&q).unwrap().len();
+    assert!(written <= 20000, "{written}");
+    let lines = std::fs::read_to_string(&q).unwrap().lines().count();
+    assert!(lines > 0);
+    assert!(
+        err.contains(&format!(
+            "quarantine full: {} rejected records not written",
+            500 - lines
+        )),
+        "{err}"
+    );
+    // The record cap holds as well.
+    let out = tripline()
+        .args(["scan", "--logs", &logs, "--quarantine", q.to_str().unwrap()])
+        .args(["--max-quarantine-records", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(&q).unwrap().lines().count(), 10);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("490 rejected records not written"));
+}
