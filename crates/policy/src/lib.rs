@@ -38,6 +38,13 @@ mod testing;
 
 pub use data::{ThresholdTable, Thresholds};
 pub use decision::{Action, ActionKind, ActionStatus, Decision, Tier};
+
+/// Validates a policy's raw JSON output into a [`Decision`] (what evaluation does with the
+/// decision rule's value): exact keys, known tiers and actions, bounded sizes. Public for the
+/// fuzz target and for tools that store raw policy output.
+pub fn parse_decision(output: &Json, policy_version: &str) -> Result<Decision, PolicyError> {
+    decision::from_policy_output(output, policy_version)
+}
 pub use error::{PolicyError, UnknownField};
 pub use guardrails::{
     apply_guardrails, apply_hysteresis, case_key, Approval, CaseKey, CaseState, GuardrailConfig,
