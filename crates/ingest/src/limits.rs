@@ -14,6 +14,9 @@ pub struct Limits {
     pub max_decompressed_bytes: u64,
     /// Deepest JSON nesting accepted in one record.
     pub max_depth: usize,
+    /// How far after the wall clock an event may be dated (clock skew between log sources
+    /// and this host) before it is rejected as `future_timestamp`, in seconds.
+    pub max_future_secs: u64,
 }
 
 impl Default for Limits {
@@ -23,6 +26,7 @@ impl Default for Limits {
             max_document_bytes: 512 << 20,
             max_decompressed_bytes: 16 << 30,
             max_depth: 64,
+            max_future_secs: 15 * 60,
         }
     }
 }

@@ -130,15 +130,26 @@ fn panther_rule_tests_read_through_the_same_readers() {
         // Every line is accounted for.
         assert_eq!(stats.records, lines, "{file}");
         assert_eq!(
-            events.len() as u64 + rejected.len() as u64 + stats.k8s_non_final_stages,
+            events.len() as u64
+                + rejected.len() as u64
+                + stats.k8s_non_final_stages
+                + stats.duplicate_events,
             lines,
             "{file}"
         );
+        // Rule authors also copy one eventID into many test events: the first is read, the same
+        // record again is a duplicate, a different one a conflict (parsed, refused for its id).
         let of_source = events.iter().filter(|e| e.source == source).count();
+        let conflicts = rejected
+            .iter()
+            .filter(|r| r.reason == RejectReason::DuplicateIdConflict)
+            .count();
+        let dups = stats.duplicate_events as usize;
         assert!(
-            of_source >= min_read,
-            "{file}: only {of_source}/{lines} read"
+            of_source + conflicts + dups >= min_read,
+            "{file}: only {of_source}+{conflicts}+{dups}/{lines} parsed"
         );
+        assert!(of_source > 0);
         for r in &rejected {
             // A reason a user would accept: a required field missing, a type that does not
             // match CloudTrail's, or a different log type.
@@ -148,6 +159,7 @@ fn panther_rule_tests_read_through_the_same_readers() {
                     RejectReason::InvalidRecord
                         | RejectReason::UnsupportedLogType
                         | RejectReason::UnknownFormat
+                        | RejectReason::DuplicateIdConflict
                 ),
                 "{file}: {r:?}"
             );
@@ -202,9 +214,10 @@ fn broken_inputs_are_counted_with_reasons_and_nothing_else_is_lost() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     // 1. truncated gzip: two good lines, then the stream is cut.
-    let full = gz(format!("{}\n{}\n{}\n", good("t1"), good("t2"), good("t3"))
-        .repeat(50)
-        .as_bytes());
+    let lines: String = (0..150)
+        .map(|i| format!("{}\n", good(&format!("t{i}"))))
+        .collect();
+    let full = gz(lines.as_bytes());
     write(d, "a-truncated.jsonl.gz", &full[..full.len() / 2]);
     // 2. a line that is not JSON between two good ones.
     write(
@@ -330,10 +343,12 @@ fn pretty_printed_documents_and_lookup_events_output_are_read() {
     );
     let lookup = serde_json::json!({"Events": [{"EventId": "p3", "CloudTrailEvent": good("p3")}]});
     write(tmp.path(), "lookup.json", lookup.to_string().as_bytes());
-    let (events, rejected, _) = read(&[tmp.path().to_path_buf()], Limits::default());
+    let (events, rejected, stats) = read(&[tmp.path().to_path_buf()], Limits::default());
     assert!(rejected.is_empty(), "{rejected:#?}");
     let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids, ["p3", "p1", "p1"]);
+    // p1 is in two files, the same record: read once, counted as a duplicate.
+    assert_eq!(ids, ["p3", "p1"]);
+    assert_eq!(stats.duplicate_events, 1);
 }
 
 #[test]
@@ -414,7 +429,10 @@ fn wrapped_event_lists_account_for_every_item() {
         assert_eq!(stats.rejected_total() as usize, rejected);
         assert_eq!(
             stats.records,
-            stats.events + stats.rejected_total() + stats.k8s_non_final_stages
+            stats.events
+                + stats.rejected_total()
+                + stats.k8s_non_final_stages
+                + stats.duplicate_events
         );
     }
 }

@@ -483,6 +483,10 @@ pub enum RejectReason {
     Unreadable,
     /// Not UTF-8 text.
     NotUtf8,
+    /// Dated further after the wall clock than the tolerance allows.
+    FutureTimestamp,
+    /// An event id already read with different content (the first record is kept).
+    DuplicateIdConflict,
 }
 
 impl RejectReason {
@@ -498,6 +502,8 @@ impl RejectReason {
             Self::DecompressedTooLarge => "decompressed_too_large",
             Self::Unreadable => "unreadable",
             Self::NotUtf8 => "not_utf8",
+            Self::FutureTimestamp => "future_timestamp",
+            Self::DuplicateIdConflict => "duplicate_id_conflict",
         }
     }
 }

@@ -36,6 +36,16 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        // Leap years: every 4th, except centuries not divisible by 400.
+        2 if matches!((year % 400, year % 100, year % 4), (0, _, _) | (_, 1.., 0)) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 fn digits(b: &[u8], start: usize, len: usize) -> Option<u32> {
     let s = b.get(start..start + len)?;
     let mut v: u32 = 0;
@@ -53,8 +63,26 @@ impl Timestamp {
     pub const MS_PER_HOUR: i64 = 3_600_000;
     pub const MS_PER_DAY: i64 = 86_400_000;
 
-    /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z|±HH:MM|±HHMM]`; a missing zone means UTC.
-    /// Returns `None` for anything else, including out-of-range fields.
+    /// Strict RFC 3339 date-time: `YYYY-MM-DD(T|t| )HH:MM:SS[.fraction](Z|z|±HH:MM)`, with a
+    /// real calendar date and offset. `None` for anything else, including a missing zone.
+    pub fn parse_rfc3339(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        let zone = b.len().checked_sub(1).and_then(|i| b.get(i)).copied();
+        let has_zone = matches!(zone, Some(b'Z' | b'z'))
+            || (b.len() >= 25
+                && matches!(b.get(b.len() - 6), Some(b'+' | b'-'))
+                && b.get(b.len() - 3) == Some(&b':'));
+        if !has_zone || b.len() < 20 || b.get(16) != Some(&b':') || s.trim() != s {
+            return None;
+        }
+        Self::parse(s)
+    }
+
+    /// Parses `YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z|±HH:MM|±HHMM]`; a missing zone means UTC
+    /// (the layouts of the logs and reports read, some of which omit it); see
+    /// [`parse_rfc3339`](Self::parse_rfc3339) for the strict form. Returns `None` for anything
+    /// else, including out-of-range fields, a day the month does not have (`2024-02-31`) and
+    /// offsets beyond ±23:59 (`+99:99`).
     pub fn parse(s: &str) -> Option<Self> {
         let b = s.trim().as_bytes();
         let year = digits(b, 0, 4)?;
@@ -63,7 +91,7 @@ impl Timestamp {
         }
         let month = digits(b, 5, 2)?;
         let day = digits(b, 8, 2)?;
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
             return None;
         }
         let days = days_from_civil(i64::from(year), month, day);
@@ -114,6 +142,15 @@ impl Timestamp {
                 } else {
                     digits(b, i + 3, 2)?
                 };
+                // RFC 3339 offsets: hours 00-23, minutes 00-59, and nothing after them.
+                let end = if b.get(i + 3) == Some(&b':') {
+                    i + 6
+                } else {
+                    i + 5
+                };
+                if oh > 23 || om > 59 || b.len() != end {
+                    return None;
+                }
                 let v = i64::from(oh * 60 + om);
                 if *sign == b'+' {
                     v
@@ -205,8 +242,44 @@ mod tests {
             "2024-07-30T25:00:00Z",
             "2024-07-30T21:31:10Zjunk",
             "2024/07/30",
+            // Issue 11: impossible dates and offsets.
+            "2024-02-31T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-07-30T21:31:10+99:99",
+            "2024-07-30T21:31:10+24:00",
+            "2024-07-30T21:31:10+00:60",
+            "2024-07-30T21:31:10+00:00junk",
         ] {
             assert_eq!(Timestamp::parse(s), None, "{s}");
+        }
+        assert!(Timestamp::parse("2024-02-29T00:00:00Z").is_some());
+        assert!(Timestamp::parse("2000-02-29T00:00:00Z").is_some());
+        assert!(Timestamp::parse("1900-02-29T00:00:00Z").is_none());
+    }
+
+    #[test]
+    fn rfc3339_is_strict() {
+        for s in [
+            "2024-07-30T21:31:10Z",
+            "2024-07-30t21:31:10.5z",
+            "2024-07-30 21:31:10+02:00",
+            "2024-07-30T21:31:10.123456-05:30",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(s), Timestamp::parse(s), "{s}");
+            assert!(Timestamp::parse_rfc3339(s).is_some(), "{s}");
+        }
+        for s in [
+            "2024-07-30T21:31:10",
+            "2022-11-29 00:09:04.38",
+            "2024-07-30",
+            "2024-07-30T21:31Z",
+            "2024-07-30T21:31:10+0200",
+            "2024-07-30T21:31:10+99:99",
+            "2024-02-31T00:00:00Z",
+            " 2024-07-30T21:31:10Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(s), None, "{s}");
         }
     }
 

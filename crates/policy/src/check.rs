@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 enum Tok {
     Ident(String),
     Str(String),
-    Num,
+    Num(String),
     Punct(&'static str),
 }
 
@@ -124,6 +124,7 @@ fn tokenize(src: &str) -> Vec<Token> {
                 push(Tok::Ident(s), line, &mut out);
             }
             c if c.is_ascii_digit() => {
+                let begin = i;
                 while chars
                     .get(i)
                     .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -132,7 +133,8 @@ fn tokenize(src: &str) -> Vec<Token> {
                 {
                     i += 1;
                 }
-                push(Tok::Num, line, &mut out);
+                let text: String = chars.get(begin..i).unwrap_or_default().iter().collect();
+                push(Tok::Num(text), line, &mut out);
             }
             _ => {
                 let two: String = chars.iter().skip(i).take(2).collect();
@@ -555,6 +557,224 @@ fn path_is_whole(toks: &[Token], end: usize) -> bool {
         }) => matches!(w.as_str(), "if" | "else" | "with"),
         _ => false,
     }
+}
+
+/// Largest `numbers.range` / `numbers.range_step` a policy may ask for (elements). regorus
+/// builds the whole array inside one instruction, before its memory budget is checked again, so
+/// an unbounded range (`numbers.range(1, 1e9)`) would take gigabytes: only ranges whose bounds
+/// (and step) are integer literals within this many elements are accepted.
+pub(crate) const MAX_RANGE_ELEMENTS: u64 = 10_000;
+
+/// A call to a builtin whose result size the check cannot bound (see [`MAX_RANGE_ELEMENTS`]).
+pub(crate) fn unbounded_builtins(file: &str, src: &str) -> Vec<String> {
+    let toks = tokenize(src);
+    let mut found = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.tok != Tok::Ident("numbers".into()) || !is_punct(toks.get(i + 1), ".") {
+            continue;
+        }
+        let name = match toks.get(i + 2).map(|t| &t.tok) {
+            Some(Tok::Ident(n)) if n == "range" || n == "range_step" => n.as_str(),
+            _ => continue,
+        };
+        // Literal arguments: `( Num , Num [, Num] )`.
+        let mut args = Vec::new();
+        let mut j = i + 3;
+        let mut literal = is_punct(toks.get(j), "(");
+        j += 1;
+        while literal {
+            match toks.get(j).map(|t| &t.tok) {
+                Some(Tok::Num(n)) => match n.parse::<u64>() {
+                    Ok(v) => args.push(v),
+                    Err(_) => literal = false,
+                },
+                _ => literal = false,
+            }
+            j += 1;
+            if is_punct(toks.get(j), ",") {
+                j += 1;
+            } else {
+                literal = literal && is_punct(toks.get(j), ")");
+                break;
+            }
+        }
+        let elements = match (literal, name, args.as_slice()) {
+            (true, "range", [a, b]) => Some(a.abs_diff(*b).saturating_add(1)),
+            (true, "range_step", [a, b, step]) if *step > 0 => Some(a.abs_diff(*b) / step + 1),
+            _ => None,
+        };
+        if elements.is_some_and(|n| n <= MAX_RANGE_ELEMENTS) {
+            continue;
+        }
+        found.push(format!(
+            "{file}:{}: `numbers.{name}` needs integer-literal bounds within {MAX_RANGE_ELEMENTS} elements (its array is built in one step, outside the memory budget)",
+            t.line
+        ));
+    }
+    found
+}
+
+/// A top-level rule: name, line, and the identifiers of its head and body.
+type RuleText = (String, usize, Vec<Tok>);
+
+/// The package and top-level rules of a policy text.
+fn rules_of(src: &str) -> (Option<String>, Vec<RuleText>) {
+    let toks = tokenize(src);
+    let package = package_of(src);
+    let mut rules: Vec<RuleText> = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0usize;
+    while let Some(t) = toks.get(i) {
+        match &t.tok {
+            Tok::Punct("{" | "[" | "(") => depth += 1,
+            Tok::Punct("}" | "]" | ")") => depth = depth.saturating_sub(1),
+            Tok::Ident(word) if depth == 0 && t.line_start => {
+                match word.as_str() {
+                    "package" | "import" => {
+                        // Skip the rest of the line.
+                        let line = t.line;
+                        while toks.get(i + 1).is_some_and(|n| n.line == line) {
+                            i += 1;
+                        }
+                    }
+                    "else" => {}
+                    _ => {
+                        let name = if word == "default" {
+                            match toks.get(i + 1).map(|t| &t.tok) {
+                                Some(Tok::Ident(n)) => n.clone(),
+                                _ => word.clone(),
+                            }
+                        } else {
+                            word.clone()
+                        };
+                        rules.push((name, t.line, Vec::new()));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some((_, _, body)) = rules.last_mut() {
+            // Identifiers not after a `.` (field names), plus `data.<pkg>.<rule>` paths below.
+            if let Tok::Ident(_) = &t.tok {
+                if !is_punct(toks.get(i.wrapping_sub(1)), ".") {
+                    body.push(t.tok.clone());
+                }
+            }
+            if t.tok == Tok::Ident("data".into()) {
+                if let Some(p) = parse_path(&toks, i) {
+                    let fields: Vec<String> = p
+                        .segs
+                        .iter()
+                        .map_while(|s| match s {
+                            Seg::Field(f) => Some(f.clone()),
+                            Seg::Dynamic => None,
+                        })
+                        .collect();
+                    if let Some((rule, pkg)) = fields.split_last() {
+                        if package.as_deref() == Some(pkg.join(".").as_str()) {
+                            body.push(Tok::Ident(rule.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    (package, rules)
+}
+
+/// Rules or functions that depend on themselves (`a := b` / `b := a`, `f(x) := f(x)`): regorus
+/// would recurse until the stack overflows, so such a policy is rejected at load with the cycle.
+/// Rules are matched by name within a package (bare names and `data.<package>.<rule>`); a local
+/// variable named like a rule of its package counts as a reference to it.
+pub(crate) fn recursion(sources: &[(&str, &str)]) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // (package, rule) -> (file, line, referenced rule names)
+    let mut graph: BTreeMap<(String, String), (String, usize, BTreeSet<String>)> = BTreeMap::new();
+    let mut all: Vec<(String, String, String, usize, Vec<Tok>)> = Vec::new();
+    for (file, src) in sources {
+        let (package, rules) = rules_of(src);
+        let package = package.unwrap_or_default();
+        for (name, line, body) in rules {
+            all.push((package.clone(), name, file.to_string(), line, body));
+        }
+    }
+    let names: BTreeSet<(String, String)> = all
+        .iter()
+        .map(|(p, n, ..)| (p.clone(), n.clone()))
+        .collect();
+    for (package, name, file, line, body) in all {
+        let entry = graph
+            .entry((package.clone(), name))
+            .or_insert_with(|| (file, line, BTreeSet::new()));
+        // The first identifier of a body is the rule's own head (after `default`).
+        let head = usize::from(body.first() == Some(&Tok::Ident("default".into()))) + 1;
+        for tok in body.iter().skip(head) {
+            if let Tok::Ident(r) = tok {
+                if names.contains(&(package.clone(), r.clone())) {
+                    entry.2.insert(r.clone());
+                }
+            }
+        }
+    }
+    // Depth-first search for a back edge, iteratively (a policy's own size must not overflow us).
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let keys: Vec<(String, String)> = graph.keys().cloned().collect();
+    let mut mark: BTreeMap<(String, String), Mark> =
+        keys.iter().map(|k| (k.clone(), Mark::New)).collect();
+    let mut found = Vec::new();
+    for root in &keys {
+        if mark.get(root) != Some(&Mark::New) {
+            continue;
+        }
+        let mut stack: Vec<((String, String), Vec<String>)> = Vec::new();
+        let edges = |k: &(String, String)| -> Vec<String> {
+            graph
+                .get(k)
+                .map(|(_, _, e)| e.iter().rev().cloned().collect())
+                .unwrap_or_default()
+        };
+        mark.insert(root.clone(), Mark::Open);
+        stack.push((root.clone(), edges(root)));
+        while let Some((node, pending)) = stack.last_mut() {
+            let Some(next) = pending.pop() else {
+                let done = node.clone();
+                mark.insert(done, Mark::Done);
+                stack.pop();
+                continue;
+            };
+            let next = (node.0.clone(), next);
+            match mark.get(&next).copied() {
+                Some(Mark::New) => {
+                    mark.insert(next.clone(), Mark::Open);
+                    let e = edges(&next);
+                    stack.push((next, e));
+                }
+                Some(Mark::Open) => {
+                    let start = stack.iter().position(|(k, _)| *k == next).unwrap_or(0);
+                    let cycle: Vec<String> = stack
+                        .iter()
+                        .skip(start)
+                        .map(|(k, _)| k.1.clone())
+                        .chain(std::iter::once(next.1.clone()))
+                        .collect();
+                    let (file, line, _) = graph.get(&next).cloned().unwrap_or_default();
+                    found.push(format!(
+                        "{file}:{line}: `{}` depends on itself: {}",
+                        next.1,
+                        cycle.join(" -> ")
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    found
 }
 
 /// `package a.b` of a policy text.

@@ -102,9 +102,29 @@ pub struct Decision {
     /// What the guardrails changed, one line each (empty before guardrails).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub guardrails: Vec<String>,
+    /// The policy failed for this identity (see [`Decision::held`]); `None` when it decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Decision {
+    /// The decision of an identity the policy failed for: held at its previous tier (observe
+    /// when it had none), no action, the error recorded as a reason, for a human to look at.
+    pub fn held(previous: Option<Tier>, error: &PolicyError, policy_version: &str) -> Self {
+        let tier = previous.unwrap_or(Tier::Observe);
+        let error = error.to_string();
+        Self {
+            tier,
+            actions: Vec::new(),
+            reasons: vec![format!(
+                "policy error for this identity, held at {tier} with no action; fix the policy (`tripline policy check`): {error}"
+            )],
+            policy_version: policy_version.to_string(),
+            guardrails: Vec::new(),
+            error: Some(error),
+        }
+    }
+
     pub fn has(&self, kind: ActionKind) -> bool {
         self.actions.iter().any(|a| a.kind == kind)
     }
@@ -247,6 +267,7 @@ pub(crate) fn from_policy_output(v: &Value, version: &str) -> Result<Decision, P
         )));
     }
     Ok(Decision {
+        error: None,
         tier,
         actions,
         reasons,

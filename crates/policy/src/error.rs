@@ -56,6 +56,10 @@ pub enum PolicyError {
     NoPolicy,
     #[error("policy references fields that do not exist (Rego would treat them as undefined, silently disabling rules):\n  {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
     UnknownFields(Vec<UnknownField>),
+    #[error("policy rules depend on themselves (evaluation would recurse without end):\n  {}", .0.join("\n  "))]
+    Recursion(Vec<String>),
+    #[error("policy calls builtins whose result size cannot be bounded:\n  {}", .0.join("\n  "))]
+    UnboundedBuiltin(Vec<String>),
     #[error("invalid policy data: {0}")]
     Data(String),
     #[error("policy decision has the wrong shape: {0}")]
@@ -64,7 +68,7 @@ pub enum PolicyError {
     DecisionUndefined { rule: String },
     #[error("load-time canary `{canary}` failed: {source}")]
     Canary {
-        canary: &'static str,
+        canary: String,
         source: Box<PolicyError>,
     },
     #[error("policy evaluation failed: {0}")]

@@ -70,6 +70,37 @@ impl DecisionInput {
         }
     }
 
+    /// A copy with the identity's strings cut to [`Limits::max_string_bytes`] (on a character
+    /// boundary, ending in [`TRUNCATED_MARK`]); `None` when nothing is over.
+    pub(crate) fn clamped(&self, limits: &Limits) -> Option<Self> {
+        let max = limits.max_string_bytes;
+        let over = |s: &str| s.len() > max;
+        let id = &self.identity;
+        if !over(&id.id)
+            && !id.owner.as_deref().is_some_and(over)
+            && !id.environment.as_deref().is_some_and(over)
+        {
+            return None;
+        }
+        let cut = |s: &str| -> String {
+            if s.len() <= max {
+                return s.to_string();
+            }
+            let mut end = max.saturating_sub(TRUNCATED_MARK.len());
+            while end > 0 && !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            let mut out = s.get(..end).unwrap_or_default().to_string();
+            out.push_str(TRUNCATED_MARK);
+            out
+        };
+        let mut copy = self.clone();
+        copy.identity.id = cut(&id.id);
+        copy.identity.owner = id.owner.as_deref().map(cut);
+        copy.identity.environment = id.environment.as_deref().map(cut);
+        Some(copy)
+    }
+
     /// Reject inputs a policy should never see: out-of-range numbers, oversized strings, too
     /// many signals. (The serialized size is checked by the engine.)
     pub(crate) fn check(&self, limits: &Limits) -> Result<(), PolicyError> {
@@ -123,6 +154,9 @@ impl DecisionInput {
         Ok(())
     }
 }
+
+/// Ends a string cut to the input's cap.
+pub const TRUNCATED_MARK: &str = "…[truncated]";
 
 /// The shape of a document, for the load-time reference check.
 #[derive(Debug)]

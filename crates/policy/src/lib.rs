@@ -38,6 +38,13 @@ mod testing;
 
 pub use data::{ThresholdTable, Thresholds};
 pub use decision::{Action, ActionKind, ActionStatus, Decision, Tier};
+
+/// Validates a policy's raw JSON output into a [`Decision`] (what evaluation does with the
+/// decision rule's value): exact keys, known tiers and actions, bounded sizes. Public for the
+/// fuzz target and for tools that store raw policy output.
+pub fn parse_decision(output: &Json, policy_version: &str) -> Result<Decision, PolicyError> {
+    decision::from_policy_output(output, policy_version)
+}
 pub use error::{PolicyError, UnknownField};
 pub use guardrails::{
     apply_guardrails, apply_hysteresis, case_key, Approval, CaseKey, CaseState, GuardrailConfig,
@@ -238,6 +245,36 @@ fn new_vm(
     Ok(vm)
 }
 
+/// Stack of the thread an evaluation runs on: a backstop behind the load-time recursion check
+/// (and regorus's compile-time one). regorus's VM recurses natively on rule calls and counts
+/// few instructions per call, so a recursion that reached it would overflow the caller's
+/// 8 MiB stack (an abort) long before the instruction limit; on this stack the time limit ends
+/// it first (measured in a debug build: ~580 MB of stack touched in the 1 s limit). Only the
+/// pages used are committed.
+pub const EVAL_STACK_BYTES: usize = 1024 * 1024 * 1024;
+
+fn execute_on_eval_stack(vm: &mut RegoVM) -> Result<regorus::Value, VmError> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("policy-eval".into())
+            .stack_size(EVAL_STACK_BYTES)
+            .spawn_scoped(scope, || vm.execute());
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(VmError::Internal {
+                    message: "the policy evaluation thread panicked".into(),
+                    pc: 0,
+                })
+            }),
+            // No thread (resource limits): an error for this evaluation, not an unguarded stack.
+            Err(e) => Err(VmError::Internal {
+                message: format!("cannot start the policy evaluation thread: {e}"),
+                pc: 0,
+            }),
+        }
+    })
+}
+
 /// JSON with object keys sorted, for a stable version hash whatever serde_json's map order.
 fn canonical_json(v: &Json, out: &mut String) {
     match v {
@@ -288,6 +325,71 @@ fn policy_version(sources: &[PolicySource], data: &Json) -> String {
         hex.push_str(&format!("{b:02x}"));
     }
     hex
+}
+
+/// Checks on the policy text that must pass before anything compiles or evaluates: no rule
+/// that depends on itself, no builtin whose result the memory budget cannot bound.
+pub(crate) fn static_checks(sources: &[PolicySource]) -> Result<(), PolicyError> {
+    let texts: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.text.as_str()))
+        .collect();
+    let cycles = check::recursion(&texts);
+    if !cycles.is_empty() {
+        return Err(PolicyError::Recursion(cycles));
+    }
+    let unbounded: Vec<String> = sources
+        .iter()
+        .flat_map(|s| check::unbounded_builtins(&s.name, &s.text))
+        .collect();
+    if !unbounded.is_empty() {
+        return Err(PolicyError::UnboundedBuiltin(unbounded));
+    }
+    Ok(())
+}
+
+/// One input per identity class and tier: the score at that tier's threshold for the class, the
+/// identity held at that tier before, the signals of every driver.
+fn class_tier_canaries(table: &ThresholdTable) -> Vec<(String, DecisionInput)> {
+    let hot = canaries()
+        .into_iter()
+        .find(|(n, _)| *n == "hot")
+        .map(|(_, i)| i.signals)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for class in IdentityClass::ALL {
+        for tier in Tier::ALL {
+            let score = table.for_class(class).threshold(tier).clamp(0.0, 100.0);
+            let level = Level::of(score);
+            let d = score / 100.0;
+            out.push((
+                format!("{}/{}", class.as_str(), tier.as_str()),
+                DecisionInput {
+                    identity: InputIdentity {
+                        id: "canary".into(),
+                        kind: IdentityKind::ServiceAccount,
+                        class,
+                        owner: Some("owner@example.com".into()),
+                        environment: Some("prod".into()),
+                    },
+                    score,
+                    level,
+                    drivers: Drivers {
+                        privilege: d,
+                        exposure: d,
+                        behaviour: d,
+                    },
+                    signals: if tier == Tier::Observe {
+                        Vec::new()
+                    } else {
+                        hot.clone()
+                    },
+                    previous_tier: Some(tier),
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// Synthetic inputs evaluated at load: the decision must exist and have the required shape.
@@ -423,6 +525,7 @@ impl PolicyEngine {
             return Err(PolicyError::NoPolicy);
         }
         let table = data::parse(&data)?;
+        static_checks(&sources)?;
         let mut engine = new_engine(&sources, &data, &limits)?;
         let unknown: Vec<UnknownField> = sources
             .iter()
@@ -463,7 +566,7 @@ impl PolicyEngine {
         // Canaries: a decision of the required shape, and the VM agrees with the interpreter.
         for (name, input) in canaries() {
             let canary = |e| PolicyError::Canary {
-                canary: name,
+                canary: name.to_string(),
                 source: Box::new(e),
             };
             let decision = this.evaluate(&input).map_err(canary)?;
@@ -484,6 +587,13 @@ impl PolicyEngine {
                     "regorus's VM and interpreter disagree: {decision:?} vs {interpreted:?}"
                 ))));
             }
+        }
+        // Every class at every tier: a policy that fails for one class fails here, not in a scan.
+        for (name, input) in class_tier_canaries(&this.table) {
+            this.evaluate(&input).map_err(|e| PolicyError::Canary {
+                canary: name,
+                source: Box::new(e),
+            })?;
         }
         Ok(this)
     }
@@ -530,7 +640,14 @@ impl PolicyEngine {
     }
 
     /// The policy's decision, validated and typed; no guardrail applied yet.
+    ///
+    /// Strings over [`Limits::max_string_bytes`] (an identity id, owner or environment taken
+    /// from logs or an owners file) reach the policy truncated, with [`input::TRUNCATED_MARK`]
+    /// at the end, rather than failing the evaluation: the caller keys the decision by the full
+    /// id.
     pub fn evaluate(&self, input: &DecisionInput) -> Result<Decision, PolicyError> {
+        let clamped = input.clamped(&self.limits);
+        let input = clamped.as_ref().unwrap_or(input);
         input.check(&self.limits)?;
         let json = serde_json::to_string(input).map_err(|e| PolicyError::Input(e.to_string()))?;
         if json.len() > self.limits.max_input_bytes {
@@ -548,12 +665,22 @@ impl PolicyEngine {
 
     /// [`evaluate`](Self::evaluate), then every guardrail (with this policy's thresholds for
     /// the identity's class and `input.previous_tier` for hysteresis).
+    ///
+    /// A policy that fails for this identity (a limit, an evaluation error, an undefined or
+    /// malformed decision) does not fail the caller's run: the identity gets a
+    /// [`Decision::held`] decision (its previous tier, or observe; no action) with the error in
+    /// [`Decision::error`] and its reasons, so every other identity is still decided and the
+    /// report and evidence record the failure. `Err` is left for callers that want it via
+    /// [`evaluate`](Self::evaluate).
     pub fn decide(
         &self,
         input: &DecisionInput,
         ctx: &GuardrailContext,
     ) -> Result<Decision, PolicyError> {
-        let decision = self.evaluate(input)?;
+        let decision = match self.evaluate(input) {
+            Ok(d) => d,
+            Err(e) => return Ok(Decision::held(input.previous_tier, &e, &self.version)),
+        };
         Ok(apply_guardrails(
             decision,
             input,
@@ -568,7 +695,7 @@ impl PolicyEngine {
             let mut vm = self.vm.lock().unwrap_or_else(PoisonError::into_inner);
             vm.set_input(input);
             let start = Instant::now();
-            let r = vm.execute();
+            let r = execute_on_eval_stack(&mut vm);
             (r, start.elapsed())
         };
         let value = result.map_err(|e| match e {
@@ -600,6 +727,34 @@ impl PolicyEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the load-time recursion check stands in front of: regorus's VM recursing natively
+    /// on `a := b` / `b := a`. On the evaluation thread's stack a limit ends it with an error
+    /// before the stack runs out (on the caller's 8 MiB stack it aborted the process).
+    #[test]
+    fn runtime_recursion_hits_the_instruction_limit_on_the_eval_stack() {
+        let src = "package tripline.escalation\n\na := b\nb := a\n\ndecision := {\"tier\": \"observe\", \"actions\": [], \"reasons\": [a]}\n";
+        let sources = vec![PolicySource {
+            name: "rec.rego".into(),
+            text: src.into(),
+        }];
+        assert!(matches!(
+            static_checks(&sources),
+            Err(PolicyError::Recursion(_))
+        ));
+        let data = default_data().unwrap();
+        let limits = Limits::default();
+        let mut engine = new_engine(&sources, &data, &limits).unwrap();
+        let entry: regorus::Rc<str> = DECISION_RULE.into();
+        let compiled = engine.compile_with_entrypoint(&entry).unwrap();
+        let program = Compiler::compile_from_policy(&compiled, &[DECISION_RULE]).unwrap();
+        let mut vm = new_vm(&program, &regorus::Value::from(data), &limits).unwrap();
+        vm.set_input(regorus::Value::new_object());
+        match execute_on_eval_stack(&mut vm) {
+            Err(VmError::InstructionLimitExceeded { .. } | VmError::TimeLimitExceeded { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn version_is_stable_and_depends_on_text_and_data() {

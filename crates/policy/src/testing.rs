@@ -123,6 +123,7 @@ fn run(sources: &[PolicySource], data: &serde_json::Value) -> Result<TestReport,
     if sources.is_empty() {
         return Err(PolicyError::NoPolicy);
     }
+    crate::static_checks(sources)?;
     let mut engine = crate::new_engine(sources, data, &crate::Limits::default())?;
     let unknown: Vec<_> = sources
         .iter()

@@ -721,19 +721,24 @@ fn evaluation_instructions_and_time_are_limited() {
         .is_ok());
 }
 
+/// Each `replace(s, "", t)` makes a string `len(t) + 1` times longer in one instruction; four
+/// of them take a 34-byte id past the default budget (~105 MB) in a handful of instructions.
 const HUNGRY_POLICY: &str = r#"package tripline.escalation
 
 decision := {"tier": "observe", "actions": [], "reasons": []} if {
-	input.score < 99
-} else := {"tier": "observe", "actions": [], "reasons": [sprintf("%d", [count(n)])]} if {
-	n := numbers.range(1, 4000000)
+	input.identity.id == "canary"
+} else := {"tier": "observe", "actions": [], "reasons": [sprintf("%d", [count(w)])]} if {
+	x := replace(input.identity.id, "", "0123456789012345678901234567890123456789012345678901234567890123")
+	y := replace(x, "", "0123456789012345678901234567890123456789012345678901234567890123")
+	z := replace(y, "", "0123456789")
+	w := replace(z, "", "0123456789012345678901234567890123456789012345678901234567890123")
 }
 "#;
 
 #[test]
 fn evaluation_memory_is_limited() {
-    // One builtin call that allocates ~100 MB in a handful of instructions: neither the
-    // instruction cap nor a generous time limit catches it, the memory budget does.
+    // Builtin calls that allocate ~100 MB in a handful of instructions: neither the
+    // instruction cap nor a generous time limit catches them, the memory budget does.
     let hungry = |limits: Limits| {
         PolicyEngine::from_sources(
             vec![PolicySource {
@@ -760,7 +765,30 @@ fn evaluation_memory_is_limited() {
         ..Limits::default()
     });
     let d = p.evaluate(&hot).unwrap();
-    assert_eq!(d.reasons, vec!["4000000".to_string()]);
+    let l64 = "0123456789012345678901234567890123456789012345678901234567890123";
+    let expected = hot
+        .identity
+        .id
+        .replace("", l64)
+        .replace("", l64)
+        .replace("", "0123456789")
+        .replace("", l64)
+        .chars()
+        .count();
+    assert_eq!(d.reasons, vec![expected.to_string()]);
+    // `numbers.range` builds its whole array inside one builtin call (1e9 elements took 14 GB
+    // before the budget was checked again): a range the load check cannot bound is refused.
+    let range = "package tripline.escalation\n\ndecision := {\"tier\": \"observe\", \"actions\": [], \"reasons\": [sprintf(\"%d\", [count(numbers.range(1, 1000000000))])]}\n";
+    let err = PolicyEngine::from_sources(
+        vec![PolicySource {
+            name: "range.rego".into(),
+            text: range.into(),
+        }],
+        serde_json::from_str(DEFAULT_DATA).unwrap(),
+        Limits::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, PolicyError::UnboundedBuiltin(_)), "{err:?}");
     // And the default policy's largest input stays far inside the default budget (below).
 }
 
@@ -824,6 +852,7 @@ fn decision(tier: Tier, actions: Vec<Action>) -> Decision {
         reasons: vec!["test".into()],
         policy_version: "v".into(),
         guardrails: vec![],
+        error: None,
     }
 }
 

@@ -394,6 +394,12 @@ pub struct ScanArgs {
     /// Write every rejected record, with its reason, to this file as JSON Lines.
     #[arg(long, value_name = "FILE")]
     pub quarantine: Option<PathBuf>,
+    /// Most bytes written to the quarantine file; later rejections are counted, not written.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    pub max_quarantine_bytes: u64,
+    /// Most records written to the quarantine file; later rejections are counted, not written.
+    #[arg(long, default_value_t = 1_000_000, value_name = "RECORDS")]
+    pub max_quarantine_records: u64,
     /// Analyst feedback store (see `tripline feedback`): false-positive and accepted-risk verdicts
     /// are shown as suppressions until they expire.
     #[arg(long, value_name = "FILE")]
@@ -472,6 +478,10 @@ pub struct LimitArgs {
     /// Deepest JSON nesting accepted in a record.
     #[arg(long, default_value_t = 64, value_name = "LEVELS")]
     pub max_depth: usize,
+    /// Events dated more than this after the wall clock are rejected (`future_timestamp`), so
+    /// they cannot move the scan's clock; allows for clock skew between sources.
+    #[arg(long, default_value_t = 15 * 60, value_name = "SECS")]
+    pub max_future_secs: u64,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 mod backtest;
 mod cli;
 mod evidence;
+mod output;
 mod report;
 mod respond;
 mod scan;
@@ -29,6 +30,29 @@ impl Failure {
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // `println!` panics when stdout is closed (`| head -1`) or full (`>/dev/full`). The hook
+    // keeps that panic quiet and the catch turns it into an exit: 0 for a reader that went
+    // away (as other Unix tools do), 1 with a message for any other write error.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if output::stdout_failure(info.payload()).is_none() {
+            default_hook(info);
+        }
+    }));
+    match std::panic::catch_unwind(move || run(cli)) {
+        Ok(code) => code,
+        Err(payload) => match output::stdout_failure(payload.as_ref()) {
+            Some(output::StdoutFailure::Closed) => ExitCode::SUCCESS,
+            Some(output::StdoutFailure::Other(e)) => {
+                eprintln!("tripline: error: cannot write to stdout: {e}");
+                ExitCode::from(1)
+            }
+            None => std::panic::resume_unwind(payload),
+        },
+    }
+}
+
+fn run(cli: cli::Cli) -> ExitCode {
     let result = match cli.command {
         cli::Command::Scan(args) => scan::run(&args),
         cli::Command::Explain(args) => scan::explain(&args),
@@ -43,6 +67,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // The report's reader went away (`scan | head -1`): stop quietly.
+        Err(f) if output::is_broken_pipe(&f.error) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("tripline: error: {:#}", f.error);
             ExitCode::from(f.code)

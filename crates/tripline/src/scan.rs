@@ -80,6 +80,7 @@ fn limits(args: &crate::cli::LimitArgs) -> Limits {
         max_document_bytes: args.max_document_bytes,
         max_decompressed_bytes: args.max_decompressed_bytes,
         max_depth: args.max_depth,
+        max_future_secs: args.max_future_secs,
     }
 }
 
@@ -234,18 +235,20 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         .quarantine
         .as_ref()
         .map(|p| {
-            File::create(p)
-                .map(BufWriter::new)
-                .with_context(|| format!("creating {}", p.display()))
+            crate::output::Quarantine::create(
+                p,
+                args.max_quarantine_bytes,
+                args.max_quarantine_records,
+            )
+            .with_context(|| format!("creating {}", p.display()))
         })
         .transpose()
         .map_err(Failure::usage)?;
     let mut on_reject = |r: &Rejected| -> std::io::Result<()> {
-        if let Some(q) = quarantine.as_mut() {
-            serde_json::to_writer(&mut *q, r)?;
-            q.write_all(b"\n")?;
+        match quarantine.as_mut() {
+            Some(q) => q.write(r),
+            None => Ok(()),
         }
-        Ok(())
     };
     let mut result = collect(
         &args.input.logs,
@@ -331,6 +334,16 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
                 Some((conns, led))
             }
         };
+        let failed = result
+            .decisions
+            .values()
+            .filter(|d| d.error.is_some())
+            .count();
+        if failed > 0 {
+            eprintln!(
+                "the policy failed for {failed} identities: held with no action (see their decision reasons)"
+            );
+        }
         if let (Some(book), Some(path)) = (&book, &args.cases) {
             let at = now().0 / 1000;
             let opened =
@@ -370,6 +383,10 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
     emit(&result, args.format, args.output.as_deref(), args.all)?;
     report::summary(&result, args.quarantine.as_deref(), &mut std::io::stderr())
         .map_err(|e| Failure::internal(anyhow!(e)))?;
+    crate::output::input_notes(&result.stats, &mut std::io::stderr());
+    if let Some(q) = &quarantine {
+        q.note(&mut std::io::stderr());
+    }
     // A key was given and the head could not be signed (the ledger fails verification, or the
     // signature could not be stored): the report is out, the exit code says so.
     if let Some(code) = unsigned {

@@ -1,8 +1,10 @@
 //! The IAM credential report (`aws iam generate-credential-report`, then
 //! `aws iam get-credential-report --query Content --output text | base64 -d`).
 //!
-//! Columns are found by header name, so their order may vary and optional columns may be
-//! missing; only `arn` is required. Cell values: a timestamp (ISO 8601), `true`/`false`,
+//! Columns are found by header name, so their order may vary; only `arn` is required, and a
+//! header that lacks any of the [`DOCUMENTED_COLUMNS`] is reported as a rejection of line 1
+//! naming them (the rows are read; what those columns carry is unknown, not false). A line
+//! with an unterminated quote is rejected on its own instead of swallowing the rows after it. Cell values: a timestamp (ISO 8601), `true`/`false`,
 //! `N/A` (not applicable: no such credential, or never used), `no_information` (used, but
 //! before AWS tracked it), `not_supported` (the root row's password fields). A row that cannot
 //! be read is a [`Rejected`] with its line number; the others are kept.
@@ -162,6 +164,11 @@ pub fn parse_credential_report_with_cap(
                 .into(),
         });
     }
+    // No cell of a credential report spans lines, so a quote left open would swallow every
+    // row after it into one field: each such line is rejected on its own (blanked, so line
+    // numbers stay) and the rows around it are kept.
+    let (bytes, unterminated) = blank_unterminated_quotes(bytes);
+    let bytes = bytes.as_ref();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -178,6 +185,34 @@ pub fn parse_credential_report_with_cap(
     };
 
     let mut report = CredentialReport::default();
+    let missing: Vec<&str> = DOCUMENTED_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| columns.get(c).is_none())
+        .collect();
+    if !missing.is_empty() {
+        // The rows are read, but what these columns carry is unknown, not false: said once,
+        // as a rejection of the header, so the summary counts it.
+        report.rejected.push(Rejected {
+            origin: origin.to_string(),
+            position: Some(1),
+            reason: RejectReason::InvalidRecord,
+            detail: format!(
+                "line 1: the header lacks documented credential report columns: {}; their signals (key age, rotation, MFA, console use) are unknown for every row, not false",
+                missing.join(", ")
+            ),
+            excerpt: excerpt(&header.iter().collect::<Vec<_>>().join(",")),
+        });
+    }
+    for line in unterminated {
+        report.rejected.push(Rejected {
+            origin: origin.to_string(),
+            position: Some(line),
+            reason: RejectReason::InvalidRecord,
+            detail: format!("line {line}: unterminated quote (a credential report cell never spans lines); the row is set aside, the next rows are read"),
+            excerpt: String::new(),
+        });
+    }
     let mut raw = csv::ByteRecord::new();
     loop {
         match reader.read_byte_record(&mut raw) {
@@ -227,6 +262,62 @@ pub fn parse_credential_report_with_cap(
         }
     }
     Ok(report)
+}
+
+/// The columns AWS documents for the credential report, in its order.
+pub const DOCUMENTED_COLUMNS: [&str; 22] = [
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+];
+
+/// Lines after the first (the header) with an odd number of `"` (an unterminated quote,
+/// since `""` escapes come in pairs) are blanked; their 1-based numbers are returned.
+fn blank_unterminated_quotes(bytes: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Vec<u64>) {
+    let mut bad = Vec::new();
+    let mut start = 0usize;
+    let mut line = 1u64;
+    let mut spans = Vec::new();
+    while start < bytes.len() {
+        let rest = bytes.get(start..).unwrap_or_default();
+        let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let text = rest.get(..len).unwrap_or_default();
+        if line > 1 && memchr::memchr_iter(b'"', text).count() % 2 == 1 {
+            bad.push(line);
+            spans.push((start, len));
+        }
+        start += len + 1;
+        line += 1;
+    }
+    if spans.is_empty() {
+        return (std::borrow::Cow::Borrowed(bytes), bad);
+    }
+    let mut owned = bytes.to_vec();
+    for (at, len) in spans {
+        if let Some(cells) = owned.get_mut(at..at + len) {
+            cells.fill(b' ');
+        }
+    }
+    (std::borrow::Cow::Owned(owned), bad)
 }
 
 /// The 1-based line a record starts on. The csv reader reports the position where it began

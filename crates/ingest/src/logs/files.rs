@@ -17,6 +17,9 @@ pub struct Discovered {
     pub skipped: Vec<(PathBuf, &'static str)>,
     /// Paths that could not be listed or do not exist.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Entries not followed because they lead to a file or directory already taken (a symlink
+    /// loop such as `ln -s . d/s1`, or a second link to the same file), with why.
+    pub skipped_links: Vec<(PathBuf, &'static str)>,
 }
 
 const LOG_EXTENSIONS: [&str; 8] = [
@@ -35,22 +38,66 @@ fn looks_like_log(name: &str) -> bool {
     LOG_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)) || lower.ends_with(".gz")
 }
 
+/// The identity of a real file or directory (device and inode), whatever path reached it.
+#[cfg(unix)]
+fn real_id(m: &std::fs::Metadata, _path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn real_id(_m: &std::fs::Metadata, path: &Path) -> Option<(u64, u64)> {
+    use std::hash::{Hash, Hasher};
+    let canonical = std::fs::canonicalize(path).ok()?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    canonical.hash(&mut h);
+    Some((0, h.finish()))
+}
+
+/// Real files and directories already taken by one discovery.
+#[derive(Default)]
+struct Seen(std::collections::HashSet<(u64, u64)>);
+
+impl Seen {
+    /// `true` the first time this real file or directory is met.
+    fn first(&mut self, m: &std::fs::Metadata, path: &Path) -> bool {
+        match real_id(m, path) {
+            Some(id) => self.0.insert(id),
+            None => true,
+        }
+    }
+}
+
 /// Expands the paths a user named: a file is taken as is (whatever its name), a directory is
 /// walked recursively in sorted order (deterministic), taking files with log extensions and
-/// skipping CloudTrail digest folders (`CloudTrail-Digest/`) and hidden entries.
+/// skipping CloudTrail digest folders (`CloudTrail-Digest/`) and hidden entries. Symbolic
+/// links are followed, but each real directory is walked and each real file taken at most once
+/// (by device and inode): a link back up the tree (a loop) or a second path to a file already
+/// taken is listed in [`Discovered::skipped_links`] instead.
 pub fn discover(paths: &[PathBuf]) -> Discovered {
     let mut out = Discovered::default();
+    let mut seen = Seen::default();
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut out),
-            Ok(_) => out.files.push(p.clone()),
+            Ok(m) if m.is_dir() => {
+                if seen.first(&m, p) {
+                    walk(p, &mut out, &mut seen);
+                } else {
+                    out.skipped_links
+                        .push((p.clone(), "directory already walked"));
+                }
+            }
+            Ok(m) => {
+                seen.first(&m, p);
+                out.files.push(p.clone());
+            }
             Err(e) => out.unreadable.push((p.clone(), e.to_string())),
         }
     }
     out
 }
 
-fn walk(dir: &Path, out: &mut Discovered) {
+fn walk(dir: &Path, out: &mut Discovered, seen: &mut Seen) {
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
@@ -68,14 +115,32 @@ fn walk(dir: &Path, out: &mut Discovered) {
         if name.starts_with('.') {
             continue;
         }
-        if child.is_dir() {
+        // Follows links; a dangling link is unreadable.
+        let meta = match std::fs::metadata(&child) {
+            Ok(m) => m,
+            Err(e) => {
+                out.unreadable.push((child, e.to_string()));
+                continue;
+            }
+        };
+        if meta.is_dir() {
             if name == "CloudTrail-Digest" {
                 out.skipped.push((child, "cloudtrail digest folder"));
+            } else if seen.first(&meta, &child) {
+                walk(&child, out, seen);
             } else {
-                walk(&child, out);
+                out.skipped_links.push((
+                    child,
+                    "directory already walked (symlink loop or second link)",
+                ));
             }
         } else if looks_like_log(&name) {
-            out.files.push(child);
+            if seen.first(&meta, &child) {
+                out.files.push(child);
+            } else {
+                out.skipped_links
+                    .push((child, "file already read through another path"));
+            }
         } else {
             out.skipped.push((child, "not a log file extension"));
         }
@@ -245,6 +310,39 @@ pub fn read_capped_line<R: BufRead + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_finish_and_each_real_file_is_taken_once() {
+        let tmp = std::env::temp_dir().join(format!("tripline-walk-{}", std::process::id()));
+        let d = tmp.join("d");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("a.jsonl"), "{}").unwrap();
+        std::fs::write(d.join("sub/b.jsonl"), "{}").unwrap();
+        // `ln -s . d/s1; ln -s . d/s2`, a link up the tree, and a second link to a file.
+        std::os::unix::fs::symlink(".", d.join("s1")).unwrap();
+        std::os::unix::fs::symlink(".", d.join("s2")).unwrap();
+        std::os::unix::fs::symlink("..", d.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("a.jsonl", d.join("z.jsonl")).unwrap();
+        let found = discover(&[d.clone(), d.join("s1")]);
+        assert_eq!(found.files, vec![d.join("a.jsonl"), d.join("sub/b.jsonl")]);
+        let links: Vec<&Path> = found
+            .skipped_links
+            .iter()
+            .map(|(p, _)| p.as_path())
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                d.join("s1").as_path(),
+                d.join("s2").as_path(),
+                d.join("sub/up").as_path(),
+                d.join("z.jsonl").as_path(),
+                d.join("s1").as_path(),
+            ]
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
 
     #[test]
     fn capped_lines_skip_the_rest_of_an_oversized_line() {

@@ -5,6 +5,7 @@
 //! Every record ends as exactly one of: an [`Event`], a [`Rejected`] with its reason, or a
 //! counted non-final Kubernetes audit stage. Nothing is dropped silently and nothing panics.
 
+mod admit;
 mod aws_semantics;
 mod cloudtrail;
 pub mod files;
@@ -46,12 +47,20 @@ pub struct ReadStats {
     /// Records without an id (CloudTrail `eventID`, Kubernetes `auditID`), given one derived
     /// from their bytes.
     pub derived_event_ids: u64,
+    /// Records whose event id was already read with the same content (the same logs given
+    /// twice, a file reachable by two paths): counted here, not again as events.
+    #[serde(default)]
+    pub duplicate_events: u64,
     /// Rejected records by reason.
     pub rejected: BTreeMap<RejectReason, u64>,
     /// Files under named directories that were not read, with why.
     pub skipped_files: Vec<(PathBuf, String)>,
     /// Paths that could not be opened or listed.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Symbolic links (or second paths) not followed because they lead to a directory already
+    /// walked (a loop) or a file already read, with why.
+    #[serde(default)]
+    pub skipped_links: Vec<(PathBuf, String)>,
 }
 
 impl ReadStats {
@@ -65,6 +74,9 @@ impl ReadStats {
 pub struct LogReader {
     pub limits: Limits,
     pub progress: Option<ProgressFn>,
+    /// The wall clock events are checked against ([`Limits::max_future_secs`]); `None`: the
+    /// system clock when a read starts.
+    pub now: Option<tripline_model::Timestamp>,
 }
 
 impl std::fmt::Debug for LogReader {
@@ -83,6 +95,7 @@ struct Ctx<'s> {
     origin: String,
     stats: &'s mut ReadStats,
     sink: &'s mut dyn FnMut(Item),
+    admission: &'s mut admit::Admission,
 }
 
 impl Ctx<'_> {
@@ -107,6 +120,18 @@ impl Ctx<'_> {
     }
 
     fn event(&mut self, ev: Event) {
+        match self.admission.check(&ev) {
+            admit::Admit::New => {}
+            admit::Admit::Duplicate => {
+                admit::count_duplicate(self.stats);
+                return;
+            }
+            admit::Admit::Reject(reason, detail) => {
+                let raw = serde_json::to_vec(&ev).unwrap_or_default();
+                self.reject(None, reason, detail, &raw);
+                return;
+            }
+        }
         self.stats.events += 1;
         match ev.source {
             LogSource::CloudTrail => self.stats.cloudtrail_events += 1,
@@ -171,6 +196,7 @@ impl LogReader {
         Self {
             limits,
             progress: None,
+            now: None,
         }
     }
 
@@ -184,16 +210,35 @@ impl LogReader {
                 .map(|(p, why)| (p, why.to_string()))
                 .collect(),
             unreadable: found.unreadable,
+            skipped_links: found
+                .skipped_links
+                .into_iter()
+                .map(|(p, why)| (p, why.to_string()))
+                .collect(),
             ..ReadStats::default()
         };
+        // One admission for every file: an event id counts once across all the inputs.
+        let mut admission = admit::Admission::new(&self.limits, self.now);
         for file in &found.files {
-            self.read_file(file, &mut stats, sink);
+            self.read_file_admitting(file, &mut stats, sink, &mut admission);
         }
         stats
     }
 
     /// Reads one file, adding to `stats`. An unopenable file is recorded in `stats.unreadable`.
+    /// Event ids are deduplicated within the file (across files by [`read_paths`](Self::read_paths)).
     pub fn read_file(&self, path: &Path, stats: &mut ReadStats, sink: &mut dyn FnMut(Item)) {
+        let mut admission = admit::Admission::new(&self.limits, self.now);
+        self.read_file_admitting(path, stats, sink, &mut admission);
+    }
+
+    fn read_file_admitting(
+        &self,
+        path: &Path,
+        stats: &mut ReadStats,
+        sink: &mut dyn FnMut(Item),
+        admission: &mut admit::Admission,
+    ) {
         let (mut reader, compression) = match files::open(
             path,
             self.limits.max_decompressed_bytes,
@@ -213,7 +258,16 @@ impl LogReader {
             origin: path.display().to_string(),
             stats,
             sink,
+            admission,
         };
+        // A FIFO, `/dev/stdin` or a socket can be read only once: into a bounded buffer, then
+        // from memory (a regular file is streamed and may be re-read as one document).
+        let regular = std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(true);
+        if !regular {
+            self.read_once(&mut reader, &mut ctx);
+            return;
+        }
+        skip_bom(&mut reader);
         let document = match reader.fill_buf() {
             Ok(head) => starts_document(head),
             Err(e) => {
@@ -226,7 +280,10 @@ impl LogReader {
             self.read_document(&mut reader, &mut ctx);
         } else if let LineEnd::RetryAsDocument = self.read_lines(&mut reader, &mut ctx) {
             match files::open(path, self.limits.max_decompressed_bytes, None) {
-                Ok((mut again, _)) => self.read_document(&mut again, &mut ctx),
+                Ok((mut again, _)) => {
+                    skip_bom(&mut again);
+                    self.read_document(&mut again, &mut ctx)
+                }
                 Err(e) => ctx
                     .stats
                     .unreadable
@@ -243,16 +300,58 @@ impl LogReader {
         stats: &mut ReadStats,
         sink: &mut dyn FnMut(Item),
     ) {
+        let mut admission = admit::Admission::new(&self.limits, self.now);
         let mut ctx = Ctx {
             origin: origin.to_string(),
             stats,
             sink,
+            admission: &mut admission,
         };
+        self.read_memory(bytes, &mut ctx);
+    }
+
+    /// Records in memory: a document, or lines (re-read as one document if they turn out to
+    /// be one). A UTF-8 byte-order mark is skipped.
+    fn read_memory(&self, bytes: &[u8], ctx: &mut Ctx<'_>) {
+        let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         let mut cursor = std::io::Cursor::new(bytes);
         if starts_document(bytes) {
-            self.read_document(&mut cursor, &mut ctx);
-        } else if let LineEnd::RetryAsDocument = self.read_lines(&mut cursor, &mut ctx) {
-            self.read_document(&mut std::io::Cursor::new(bytes), &mut ctx);
+            self.read_document(&mut cursor, ctx);
+        } else if let LineEnd::RetryAsDocument = self.read_lines(&mut cursor, ctx) {
+            self.read_document(&mut std::io::Cursor::new(bytes), ctx);
+        }
+    }
+
+    /// A stream that cannot be reopened: up to `max_document_bytes` are buffered and read from
+    /// memory; a longer stream is read as JSON Lines from the buffer onwards, and if it turns
+    /// out to be one document it is rejected as too large (it cannot be re-read).
+    fn read_once(&self, reader: &mut dyn BufRead, ctx: &mut Ctx<'_>) {
+        let cap = self.limits.max_document_bytes;
+        let mut buf = Vec::new();
+        let res = reader.take(cap as u64 + 1).read_to_end(&mut buf);
+        if let Err(e) = res {
+            // What arrived before the error is read; the error is the stream's rejection.
+            self.read_memory(&buf, ctx);
+            ctx.stats.records += 1;
+            let (reason, detail) = io_reject(&e, buf.len() as u64);
+            ctx.reject(None, reason, detail, b"");
+            return;
+        }
+        if buf.len() <= cap {
+            self.read_memory(&buf, ctx);
+            return;
+        }
+        let start = usize::from(buf.starts_with(BOM)) * BOM.len();
+        let mut rest = std::io::Cursor::new(buf.get(start..).unwrap_or_default()).chain(reader);
+        let mut rest = std::io::BufReader::new(&mut rest);
+        if let LineEnd::RetryAsDocument = self.read_lines(&mut rest, ctx) {
+            ctx.stats.records += 1;
+            ctx.reject(
+                None,
+                RejectReason::TooLarge,
+                format!("a stream that cannot be re-read (FIFO, stdin) holds one JSON document over --max-document-bytes ({cap})"),
+                buf.get(..EXCERPT_OF_OVERSIZED.min(buf.len())).unwrap_or_default(),
+            );
         }
     }
 
@@ -570,6 +669,7 @@ impl LogReader {
                 origin: ctx.origin.clone(),
                 stats: ctx.stats,
                 sink: &mut inner_sink,
+                admission: ctx.admission,
             };
             self.record(inner, pos, &mut inner_ctx, 1);
         }
@@ -650,6 +750,16 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 
 /// A file that opens with `[` or with an object whose first key is `Records` or `Events` is one
 /// JSON document, not JSON Lines.
+/// The UTF-8 byte-order mark some editors and exporters put first.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Skips a UTF-8 byte-order mark at the reader's position.
+fn skip_bom(reader: &mut dyn BufRead) {
+    if reader.fill_buf().is_ok_and(|head| head.starts_with(BOM)) {
+        reader.consume(BOM.len());
+    }
+}
+
 fn starts_document(head: &[u8]) -> bool {
     let mut it = head.iter().skip_while(|b| b.is_ascii_whitespace());
     match it.next() {

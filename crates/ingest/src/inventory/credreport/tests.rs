@@ -180,7 +180,15 @@ fn columns_by_name_in_any_order_with_optional_ones_missing() {
                arn:aws:iam::1:user/a, true ,a,2024-01-01T00:00:00+00:00,x\n\
                arn:aws:iam::1:user/svc/b,false,,N/A,y\n";
     let report = parse_credential_report(csv.as_bytes(), "r.csv").unwrap();
-    assert!(report.rejected.is_empty(), "{:#?}", report.rejected);
+    // The missing documented columns are named once, as the header's rejection (issue 11:
+    // they were dropped without a word); the rows are read.
+    assert_eq!(report.rejected.len(), 1, "{:#?}", report.rejected);
+    assert_eq!(report.rejected[0].position, Some(1));
+    assert!(report.rejected[0].detail.contains("mfa_active"));
+    assert!(report.rejected[0]
+        .detail
+        .contains("access_key_1_last_rotated"));
+    assert!(!report.rejected[0].detail.contains("access_key_1_active,"));
     assert_eq!(report.rows.len(), 2);
     let a = &report.rows[0];
     assert_eq!(a.access_keys[0].active, Some(true));
@@ -207,7 +215,9 @@ fn malformed_rows_are_rejected_with_their_line() {
     let mut bytes = csv.into_bytes();
     bytes.extend_from_slice(b"bin\xff,arn:aws:iam::1:user/bin,false,N/A\n"); // 9: not utf-8
     bytes.extend_from_slice(b"last,arn:aws:iam::1:user/last,true,2024-02-03T04:05:06Z\n"); // 10
-    let report = parse_credential_report(&bytes, "bad.csv").unwrap();
+    let mut report = parse_credential_report(&bytes, "bad.csv").unwrap();
+    // Line 1: the header lacks documented columns (tested above).
+    assert_eq!(report.rejected.remove(0).position, Some(1));
     assert_eq!(
         report
             .rows
@@ -274,5 +284,45 @@ fn whole_file_errors() {
         RejectReason::NotUtf8
     );
     let empty = parse_credential_report(b"user,arn\n", "r.csv").unwrap();
-    assert!(empty.rows.is_empty() && empty.rejected.is_empty());
+    assert!(empty.rows.is_empty());
+    assert_eq!(empty.rejected.len(), 1, "the missing documented columns");
+}
+
+#[test]
+fn an_unterminated_quote_sets_aside_its_row_only() {
+    let mut csv = FIXTURE.lines().next().unwrap().to_string();
+    csv.push('\n');
+    let width = DOCUMENTED_COLUMNS.len();
+    let row = |user: &str| {
+        let mut cells = vec!["N/A".to_string(); width];
+        cells[0] = user.to_string();
+        cells[1] = format!("arn:aws:iam::1:user/{user}");
+        cells[2] = "2024-01-01T00:00:00+00:00".into();
+        cells[3] = "false".into();
+        cells[7] = "false".into();
+        cells[8] = "false".into();
+        cells[13] = "false".into();
+        cells[18] = "false".into();
+        cells[20] = "false".into();
+        cells.join(",")
+    };
+    csv.push_str(&row("first"));
+    csv.push('\n');
+    csv.push_str(&row("broken").replacen("broken", "\"broken", 1)); // line 3: never closed
+    csv.push('\n');
+    for i in 0..12 {
+        csv.push_str(&row(&format!("after{i}")));
+        csv.push('\n');
+    }
+    let report = parse_credential_report(csv.as_bytes(), "q.csv").unwrap();
+    assert_eq!(report.rows.len(), 13, "{:#?}", report.rejected);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].position, Some(3));
+    assert!(
+        report.rejected[0].detail.contains("unterminated quote"),
+        "{:?}",
+        report.rejected[0]
+    );
+    assert_eq!(report.rows[1].user, "after0");
+    assert_eq!(report.rows[1].line, 4);
 }

@@ -250,3 +250,86 @@ fn format_from_extension_or_content() {
         .unwrap()
         .is_empty());
 }
+
+/// The brute-force answer: every glob in file order, most specific first found.
+fn brute(file: &OwnersFile, id: &str, name: &str) -> Option<usize> {
+    let exact = file
+        .rules
+        .iter()
+        .find(|r| !r.glob && r.target == MatchTarget::Id && r.pattern == id)
+        .or_else(|| {
+            file.rules
+                .iter()
+                .find(|r| !r.glob && r.target == MatchTarget::Name && r.pattern == name)
+        });
+    if let Some(r) = exact {
+        return Some(r.entry);
+    }
+    let mut best: Option<&OwnerRule> = None;
+    for r in file.rules.iter().filter(|r| r.glob) {
+        if r.matches(id, name) && best.is_none_or(|b| r.specificity() > b.specificity()) {
+            best = Some(r);
+        }
+    }
+    best.map(|r| r.entry)
+}
+
+#[test]
+fn the_prefix_index_finds_what_trying_every_glob_finds() {
+    let yaml = r#"owners:
+  - {match: "arn:aws:iam::*:role/ci-*", owner: a}
+  - {match: "arn:aws:iam::111:role/ci-*", owner: b}
+  - {match: "*:role/ci-deploy", owner: c}
+  - {match: "ci-?eploy", owner: d}
+  - {match: "*", owner: e}
+  - {match: "ci-*", owner: f}
+  - {match: "arn:aws:iam::111:role/ci-deploy", owner: g}
+  - {match: "arn:aws:iam::1*", owner: h}
+  - {match: "c*", owner: i}
+"#;
+    let file = OwnersFile::parse(yaml.as_bytes(), "o.yaml").unwrap();
+    for (id, name) in [
+        ("arn:aws:iam::111:role/ci-deploy", "ci-deploy"),
+        ("arn:aws:iam::222:role/ci-deploy", "ci-deploy"),
+        ("arn:aws:iam::222:role/ci-build", "ci-build"),
+        ("arn:aws:iam::123:user/x", "x"),
+        ("system:serviceaccount:ns:c", "c"),
+        ("", ""),
+    ] {
+        assert_eq!(entry(&file, id, name), brute(&file, id, name), "{id}");
+    }
+}
+
+#[test]
+fn ten_thousand_globs_over_twenty_thousand_identities_are_looked_up_by_prefix() {
+    let mut yaml = String::from("owners:\n");
+    for i in 0..10_000 {
+        yaml.push_str(&format!("  - {{match: \"svc-{i}-*\", owner: o{i}}}\n"));
+    }
+    let file = OwnersFile::parse(yaml.as_bytes(), "o.yaml").unwrap();
+    let mut matched = 0;
+    for i in 0..20_000 {
+        let name = format!("svc-{}-worker", i % 12_000);
+        if let Some(e) = entry(&file, &format!("arn:aws:iam::1:user/{name}"), &name) {
+            assert_eq!(
+                file.rules[e - 1].owner.as_deref(),
+                Some(format!("o{}", i % 12_000).as_str())
+            );
+            matched += 1;
+        }
+    }
+    // svc-0 … svc-9999 have a glob; 10,000 of the first 12,000 names, 8,000 of the rest.
+    assert_eq!(matched, 18_000);
+}
+
+#[test]
+fn deeply_nested_owners_files_are_refused_before_parsing() {
+    let deep = format!("owners: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let err = OwnersFile::parse(deep.as_bytes(), "o.yaml").unwrap_err();
+    assert!(err.to_string().contains("nested"), "{err}");
+    let indented: String = (0..200)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    let err = OwnersFile::parse(indented.as_bytes(), "o.yaml").unwrap_err();
+    assert!(err.to_string().contains("nested"), "{err}");
+}
