@@ -23,10 +23,7 @@ pub fn run(args: &BacktestArgs) -> Result<u8, Failure> {
     let mut recorder = Recorder::default();
     let started = std::time::Instant::now();
     let result = collect_with(
-        &args.input.logs,
-        &args.input.inventory,
-        args.input.owners.as_deref(),
-        args.input.aws_ip_ranges.as_deref(),
+        crate::scan::Inputs::of(&args.input),
         tripline_ingest::Limits::default(),
         &mut |_| Ok(()),
         true,

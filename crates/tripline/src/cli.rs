@@ -25,6 +25,8 @@ Exit codes:
      --signing-key`: the ledger fails verification, so its head was not signed (report written)";
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Read logs and inventory, resolve every caller to an identity, and report.
     ///

@@ -84,6 +84,26 @@ fn limits(args: &crate::cli::LimitArgs) -> Limits {
     }
 }
 
+/// What a run reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub logs: &'a [PathBuf],
+    pub inventory: &'a [PathBuf],
+    pub owners: Option<&'a Path>,
+    pub aws_ip_ranges: Option<&'a Path>,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn of(a: &'a crate::cli::InputArgs) -> Self {
+        Self {
+            logs: &a.logs,
+            inventory: &a.inventory,
+            owners: a.owners.as_deref(),
+            aws_ip_ranges: a.aws_ip_ranges.as_deref(),
+        }
+    }
+}
+
 /// The wall clock as a timestamp.
 fn wall_clock() -> tripline_model::Timestamp {
     let ms = std::time::SystemTime::now()
@@ -94,36 +114,27 @@ fn wall_clock() -> tripline_model::Timestamp {
 
 /// Reads everything and resolves identities. Rejected records go to `on_reject`.
 pub fn collect(
-    logs: &[PathBuf],
-    inventory_paths: &[PathBuf],
-    owners: Option<&Path>,
-    aws_ip_ranges: Option<&Path>,
+    inputs: Inputs<'_>,
     limits: Limits,
     on_reject: &mut dyn FnMut(&Rejected) -> std::io::Result<()>,
 ) -> Result<ScanResult, Failure> {
-    collect_with(
-        logs,
-        inventory_paths,
-        owners,
-        aws_ip_ranges,
-        limits,
-        on_reject,
-        false,
-        &mut |_| {},
-    )
+    collect_with(inputs, limits, on_reject, false, &mut |_| {})
 }
 
 /// [`collect`], keeping the event index for a replay and passing detections as they happen.
 pub fn collect_with(
-    logs: &[PathBuf],
-    inventory_paths: &[PathBuf],
-    owners: Option<&Path>,
-    aws_ip_ranges: Option<&Path>,
+    inputs: Inputs<'_>,
     limits: Limits,
     on_reject: &mut dyn FnMut(&Rejected) -> std::io::Result<()>,
     index_events: bool,
     on_detection: &mut dyn FnMut(&tripline_engine::Detection),
 ) -> Result<ScanResult, Failure> {
+    let Inputs {
+        logs,
+        inventory: inventory_paths,
+        owners,
+        aws_ip_ranges,
+    } = inputs;
     for p in logs
         .iter()
         .map(PathBuf::as_path)
@@ -251,10 +262,7 @@ pub fn run(args: &ScanArgs) -> Result<u8, Failure> {
         }
     };
     let mut result = collect(
-        &args.input.logs,
-        &args.input.inventory,
-        args.input.owners.as_deref(),
-        args.input.aws_ip_ranges.as_deref(),
+        Inputs::of(&args.input),
         limits(&args.limits),
         &mut on_reject,
     )?;
@@ -461,14 +469,9 @@ pub fn simulate(out: &Path, args: &SimArgs) -> Result<tripline_sim::SimSummary, 
 }
 
 pub fn explain(args: &crate::cli::ExplainArgs) -> Result<u8, Failure> {
-    let result = collect(
-        &args.input.logs,
-        &args.input.inventory,
-        args.input.owners.as_deref(),
-        args.input.aws_ip_ranges.as_deref(),
-        limits(&args.limits),
-        &mut |_| Ok(()),
-    )?;
+    let result = collect(Inputs::of(&args.input), limits(&args.limits), &mut |_| {
+        Ok(())
+    })?;
     for (p, why) in &result.stats.unreadable {
         eprintln!("unreadable: {}: {why}", p.display());
     }
@@ -568,10 +571,12 @@ pub fn demo(args: &DemoArgs) -> Result<u8, Failure> {
     .collect();
     let owners = Some(args.out.join("owners.yaml")).filter(|p| p.exists());
     let result = collect(
-        &logs,
-        &inv,
-        owners.as_deref(),
-        None,
+        Inputs {
+            logs: &logs,
+            inventory: &inv,
+            owners: owners.as_deref(),
+            aws_ip_ranges: None,
+        },
         Limits::default(),
         &mut |_| Ok(()),
     )?;

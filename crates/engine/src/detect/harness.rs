@@ -174,19 +174,6 @@ pub fn check_with_ranges(events: &[Ev], ranges: &[&str], expect: expect_test::Ex
     expect.assert_eq(&run(events, Some(ranges)));
 }
 
-/// `n` routine events of one role session, one every `step` from `start`: a baseline.
-pub fn routine(
-    prefix: &str,
-    start: i64,
-    step: i64,
-    n: usize,
-    f: impl Fn(&str, i64) -> Ev,
-) -> Vec<Ev> {
-    (0..n)
-        .map(|i| f(&format!("{prefix}{i}"), start + step * i as i64))
-        .collect()
-}
-
 /// The inline detectors' calibration, through the same harness.
 #[cfg(test)]
 mod inline_detectors {
