@@ -11,7 +11,13 @@ pub struct Bao {
     pub addr: String,
     pub token: String,
     child: Child,
+    /// Held while this server's database backend is mounted: tests of one binary run in
+    /// parallel, and PostgreSQL refuses concurrent revocations of roles touching the same
+    /// catalog rows ("tuple concurrently updated"). One mounted backend at a time.
+    pg: std::cell::RefCell<Option<std::sync::MutexGuard<'static, ()>>>,
 }
+
+static PG_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Drop for Bao {
     fn drop(&mut self) {
@@ -101,6 +107,7 @@ impl Bao {
             addr: format!("http://127.0.0.1:{port}"),
             token,
             child,
+            pg: std::cell::RefCell::new(None),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -178,6 +185,12 @@ impl Bao {
             );
             eprintln!("SKIP: no PostgreSQL on 127.0.0.1:5432");
             return false;
+        }
+        if self.pg.borrow().is_none() {
+            let guard = PG_LOCK
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            *self.pg.borrow_mut() = Some(guard);
         }
         self.root(
             "POST",
