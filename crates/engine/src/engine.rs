@@ -981,11 +981,18 @@ impl Engine {
                         svcs.len(),
                         cfg.burst_window_secs / 120
                     );
+                    // Mostly refused: someone probing what a credential can do, not a tool
+                    // that knows its rights.
+                    let sev = if refused * 2 >= window.len() {
+                        Severity::Critical
+                    } else {
+                        catalog::BEH_ENUMERATION.severity
+                    };
                     emit(
                         run,
                         &catalog::BEH_ENUMERATION,
                         0,
-                        catalog::BEH_ENUMERATION.severity,
+                        sev,
                         base,
                         Some(s.get(e.service).to_string()),
                     );

@@ -263,3 +263,48 @@ mod inline_detectors {
         );
     }
 }
+
+#[cfg(test)]
+mod enumeration {
+    use super::*;
+
+    fn probe(i: usize, denied: bool) -> Ev {
+        let actions = [
+            "iam:ListRoles",
+            "iam:ListUsers",
+            "s3:ListBuckets",
+            "ec2:DescribeInstances",
+            "rds:DescribeDBInstances",
+            "lambda:ListFunctions",
+            "secretsmanager:ListSecrets",
+            "kms:ListKeys",
+            "sns:ListTopics",
+            "sqs:ListQueues",
+            "dynamodb:ListTables",
+            "ecs:ListClusters",
+        ];
+        let e = user(
+            &format!("e{i}"),
+            T0 + i as i64 * 10_000,
+            "svc-feed",
+            actions[i % actions.len()],
+        );
+        if denied {
+            e.denied()
+        } else {
+            e
+        }
+    }
+
+    #[test]
+    fn a_mostly_refused_sweep_is_probing_a_credential() {
+        let probing: Vec<Ev> = (0..12).map(|i| probe(i, i % 4 != 0)).collect();
+        let out = run(&probing, None);
+        assert!(out.contains("BEH_ENUMERATION Critical"), "{out}");
+        // Near miss: the same sweep, mostly allowed but for three refusals (a tool without an
+        // identity's history): still enumeration, at High.
+        let tooling: Vec<Ev> = (0..12).map(|i| probe(i, i < 3)).collect();
+        let out = run(&tooling, None);
+        assert!(out.contains("BEH_ENUMERATION High"), "{out}");
+    }
+}
