@@ -35,19 +35,6 @@ pub(crate) struct Admission {
     latest_ms: Option<i64>,
 }
 
-/// Feeds serialized bytes into a hasher without allocating.
-struct HashWriter<'h>(&'h mut DefaultHasher);
-
-impl std::io::Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl Admission {
     /// `now`: the wall clock (`None`: read it now).
     pub(crate) fn new(limits: &Limits, now: Option<Timestamp>) -> Self {
@@ -77,10 +64,21 @@ impl Admission {
         ev.source.hash(&mut h);
         ev.id.hash(&mut h);
         let id = h.finish();
+        // What makes two records the same call: when, who with which key, what on which
+        // resource, from where, and how it ended. (Hashing the whole serialized event cost
+        // about 4 µs per event, more than parsing it.)
         let mut h = DefaultHasher::new();
-        // Every field: serialization cannot fail for an Event; if it did, the hash is of a
-        // prefix and at worst a conflict is reported as a duplicate.
-        let _ = serde_json::to_writer(HashWriter(&mut h), ev);
+        ev.time.0.hash(&mut h);
+        ev.action.hash(&mut h);
+        ev.actor.arn.hash(&mut h);
+        ev.actor.access_key_id.hash(&mut h);
+        ev.resource.hash(&mut h);
+        ev.source_ip.hash(&mut h);
+        ev.user_agent.hash(&mut h);
+        ev.region.hash(&mut h);
+        ev.account.hash(&mut h);
+        ev.error_code.hash(&mut h);
+        ev.techniques.bits().hash(&mut h);
         let content = h.finish();
         match self.seen.get(&id) {
             None => {
