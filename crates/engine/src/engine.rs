@@ -77,7 +77,6 @@ const FL_FAILURE: u16 = 2;
 const FL_READ: u16 = 4;
 const FL_CONSOLE: u16 = 8;
 const FL_DESKTOP: u16 = 16;
-const FL_IMDS: u16 = 32;
 const FL_LONG_KEY: u16 = 64;
 const FL_OTHER_TARGET: u16 = 128;
 const FL_SESSION: u16 = 256;
@@ -441,9 +440,6 @@ impl Engine {
         if agent.desktop() {
             flags |= FL_DESKTOP;
         }
-        if ev.actor.ec2_role_delivery.is_some() {
-            flags |= FL_IMDS;
-        }
         let key = ev.actor.access_key_id.as_deref();
         if key.is_some_and(|k| k.starts_with("AKIA")) {
             flags |= FL_LONG_KEY;
@@ -458,13 +454,17 @@ impl Engine {
                 }
             }
         }
-        // A Kubernetes service account's token: its credential id when the audit log names it.
-        let k8s_token = (ev.actor.principal_type
-            == Some(tripline_model::PrincipalType::K8sServiceAccount))
-        .then(|| match ev.actor.principal_id.as_deref() {
-            Some(id) => id.to_string(),
-            None => format!("token:{id}"),
-        });
+        // A Kubernetes service account's token (its credential id when the audit log names
+        // it), interned without a copy per event; other callers' AWS key id.
+        let cred =
+            if ev.actor.principal_type == Some(tripline_model::PrincipalType::K8sServiceAccount) {
+                match ev.actor.principal_id.as_deref() {
+                    Some(token) => self.strings.id(token),
+                    None => self.strings.id(&format!("token:{id}")),
+                }
+            } else {
+                self.strings.opt(key)
+            };
         let c = Compact {
             t: ev.time.0,
             seq: self.seq,
@@ -476,10 +476,7 @@ impl Engine {
             agent: self.strings.id(&agent.family),
             region: self.strings.opt(ev.region.as_deref()),
             account: self.strings.opt(ev.account.as_deref()),
-            cred: match k8s_token.as_deref() {
-                Some(t) => self.strings.id(t),
-                None => self.strings.opt(key),
-            },
+            cred,
             tech: ev.techniques.bits(),
             resource: ev.resource.as_deref().map_or(0, features::hash),
             flags,
