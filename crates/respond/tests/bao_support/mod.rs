@@ -11,10 +11,11 @@ pub struct Bao {
     pub addr: String,
     pub token: String,
     child: Child,
-    /// Held while this server's database backend is mounted: tests of one binary run in
-    /// parallel, and PostgreSQL refuses concurrent revocations of roles touching the same
-    /// catalog rows ("tuple concurrently updated"). One mounted backend at a time.
-    pg: std::cell::RefCell<Option<std::sync::MutexGuard<'static, ()>>>,
+    /// Held for this server's life: tests of one binary run in parallel, and both the free
+    /// port a server is given (two servers picked the same one: a 403 from the other's root
+    /// token) and PostgreSQL's revocations ("tuple concurrently updated") race. One server at
+    /// a time.
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
 
 static PG_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -87,6 +88,9 @@ impl Bao {
     }
 
     fn start_with(bin: &Path) -> Bao {
+        let guard = PG_LOCK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let port = free_port();
         let token = random_token();
         let child = Command::new(bin)
@@ -107,7 +111,7 @@ impl Bao {
             addr: format!("http://127.0.0.1:{port}"),
             token,
             child,
-            pg: std::cell::RefCell::new(None),
+            _one_at_a_time: guard,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
