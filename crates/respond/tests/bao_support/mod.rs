@@ -190,12 +190,6 @@ impl Bao {
             eprintln!("SKIP: no PostgreSQL on 127.0.0.1:5432");
             return false;
         }
-        if self.pg.borrow().is_none() {
-            let guard = PG_LOCK
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            *self.pg.borrow_mut() = Some(guard);
-        }
         self.root(
             "POST",
             "sys/mounts/database",
